@@ -1,0 +1,28 @@
+# Two commands do all the set-up on a fresh machine (both idempotent: a second run installs nothing):
+#   make quickstart   create .venv if missing, install everything, run the embedded-default job
+#   make test         same install, then the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install quickstart test test-all benchmark clean
+
+install:
+	bash tools/install.sh $(VENV)
+
+quickstart: install
+	$(PY) tools/train.py configs/quickstart/clip_smoke.py --work-dir work_dirs/quickstart
+
+# The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
+test: install
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Everything, the tests marked slow included.
+test-all: install
+	$(PY) -m pytest tests --runslow $(PYTEST_ARGS)
+
+benchmark: install
+	$(PY) tools/analysis/benchmark.py
+
+clean:
+	rm -rf work_dirs .pytest_cache

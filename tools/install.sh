@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Create (if missing) a virtual environment and install umgclip_mm with everything it needs.
+#
+# Usage: tools/install.sh [VENV_DIR]        (default: .venv in the repository root)
+#
+# Idempotent: a stamp inside the venv records a hash of the requirement files and setup.py; when it matches,
+# nothing is installed. The one slow step, building mmcv 2.1.0 with its ops from the sdist (PyPI has no wheel
+# for this torch), follows shared/ENVIRONMENT.md and caches the wheel outside the clone
+# ($UMGCLIP_WHEEL_CACHE, default ~/.cache/umgclip_mm/wheels), so later installs and CI reuse it.
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${1:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+WHEEL_CACHE="${UMGCLIP_WHEEL_CACHE:-$HOME/.cache/umgclip_mm/wheels}"
+MMCV_VERSION=2.1.0
+
+stamp_hash() {
+    cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "$0" | sha256sum | cut -d' ' -f1
+}
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "[install] creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+STAMP="$VENV/.umgclip_mm-installed"
+HASH="$(stamp_hash)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
+    echo "[install] $VENV is up to date (nothing to install)"
+    exit 0
+fi
+
+pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
+
+# torch first: mmcv is compiled against the installed torch.
+pip_install -r <(grep -E '^(torch|torchvision|numpy)==' "$ROOT/requirements/runtime.txt")
+# mmcv's setup.py imports pkg_resources, gone from setuptools>=70 (torch pulls a newer one in: pin after it).
+pip_install 'setuptools<70' wheel ninja
+
+mmcv_wheel() { ls "$WHEEL_CACHE"/mmcv-${MMCV_VERSION}-*.whl 2>/dev/null | head -n 1; }
+TORCH_TAG="$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')"
+CUDA_OK="$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')"
+# One cache entry per torch version and CUDA availability: a wheel built without CUDA ops must not be
+# picked up on a GPU machine.
+WHEEL_CACHE="$WHEEL_CACHE/torch-$TORCH_TAG-cuda$CUDA_OK"
+if [[ -z "$(mmcv_wheel)" ]]; then
+    echo "[install] building mmcv $MMCV_VERSION with ops (about 12 minutes on 2 cores; done once, cached in $WHEEL_CACHE)"
+    BUILD_DIR="$(mktemp -d)"
+    trap 'rm -rf "$BUILD_DIR"' EXIT
+    "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: --no-build-isolation \
+        mmcv==$MMCV_VERSION -d "$BUILD_DIR"
+    tar xzf "$BUILD_DIR"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD_DIR"
+    # torch 2.14 headers need C++20; mmcv hard-codes C++14/17 (host and nvcc flags alike).
+    sed -i 's/-std=c++1[47]/-std=c++20/g' "$BUILD_DIR/mmcv-$MMCV_VERSION/setup.py"
+    mkdir -p "$WHEEL_CACHE"
+    if [[ "$CUDA_OK" == 1 ]]; then export FORCE_CUDA=1; fi
+    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel --disable-pip-version-check \
+        --no-build-isolation --no-deps -w "$WHEEL_CACHE" "$BUILD_DIR/mmcv-$MMCV_VERSION"
+fi
+pip_install --no-deps "$(mmcv_wheel)"
+# mmcv's own runtime dependencies (installed --no-deps above so pip never tries to rebuild it).
+pip_install addict packaging Pillow pyyaml yapf
+
+pip_install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+pip_install --no-deps --no-build-isolation -e "$ROOT"
+
+"$PY" -c "import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, umgclip_mm" \
+    || { echo "[install] the OpenMMLab stack does not import; see the error above" >&2; exit 1; }
+"$PY" -m pip check || echo "[install] warning: pip check reports conflicts (see above)" >&2
+echo "$HASH" > "$STAMP"
+echo "[install] done: $VENV"
