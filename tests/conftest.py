@@ -1,0 +1,61 @@
+"""Shared fixtures. Every test builds tiny random models: no weights, tokenizers or data are downloaded."""
+import copy
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+TINY_VIT = dict(type='umgclip_mm.UMGCLIPViT', img_size=32, patch_size=8, embed_dims=64, num_layers=2, num_heads=2,
+                output_dims=32, out_indices=(0, 1))
+TINY_TEXT = dict(type='umgclip_mm.UMGCLIPTextEncoder', context_length=16, embed_dims=64, num_layers=2, num_heads=2,
+                 output_dims=32)
+
+
+def pytest_addoption(parser):
+    parser.addoption('--runslow', action='store_true', help='also run the tests marked slow')
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: end-to-end tests of minutes; run with --runslow (make test-all)')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--runslow'):
+        return
+    skip = pytest.mark.skip(reason='slow: run with --runslow (make test-all)')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def tiny_vit_cfg():
+    return copy.deepcopy(TINY_VIT)
+
+
+@pytest.fixture
+def tiny_text_cfg():
+    return copy.deepcopy(TINY_TEXT)
+
+
+@pytest.fixture
+def tiny_model_cfg():
+    return dict(type='umgclip_mm.UMGCLIP', backbone=copy.deepcopy(TINY_VIT), text_encoder=copy.deepcopy(TINY_TEXT))
+
+
+def run_tool(*args, timeout=600, env=None):
+    """Run a repository script (``.py`` with this interpreter) from the repository root.
+
+    Returns the CompletedProcess; a non-zero exit fails the test with the tail of the tool's output.
+    """
+    full_env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''), **(env or {}))
+    cmd = [sys.executable, *args] if args[0].endswith('.py') else list(args)
+    proc = subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode:
+        pytest.fail(f'{" ".join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}',
+                    pytrace=False)
+    return proc

@@ -1,0 +1,11 @@
+"""Models of umgclip_mm. Importing this package registers every model component."""
+from .backbones import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .pretrainers import *  # noqa: F401,F403
+from .text_encoders import *  # noqa: F401,F403
+from .backbones import __all__ as _backbones
+from .losses import __all__ as _losses
+from .pretrainers import __all__ as _pretrainers
+from .text_encoders import __all__ as _text_encoders
+
+__all__ = _backbones + _losses + _pretrainers + _text_encoders

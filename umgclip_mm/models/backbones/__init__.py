@@ -1,0 +1,3 @@
+from .umgclip_vit import UMGCLIPViT, resize_pos_embed
+
+__all__ = ['UMGCLIPViT', 'resize_pos_embed']
