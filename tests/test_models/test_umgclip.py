@@ -1,0 +1,42 @@
+"""The UMGCLIP model: the public encode_* contract and the three forward modes."""
+import pytest
+import torch
+from mmengine.structures import BaseDataElement
+
+from umgclip_mm.registry import MODELS
+
+
+def test_encode_contract(tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg).eval()
+    x = torch.randn(2, 3, 32, 32)
+    img, dense, txt = model.encode_image(x), model.encode_dense(x), model.encode_text(['a cat', 'a dog', 'sky'])
+    assert img.shape == (2, 32) and dense.shape == (2, 32, 4, 4) and txt.shape == (3, 32)
+    torch.testing.assert_close(img.norm(dim=-1), torch.ones(2))
+    torch.testing.assert_close(dense.norm(dim=1), torch.ones(2, 4, 4))
+    torch.testing.assert_close(txt.norm(dim=-1), torch.ones(3))
+    assert abs(float(model.get_logit_scale()) - 1 / 0.07) < 1e-4
+
+
+def test_logit_scale_is_clamped(tiny_model_cfg):
+    model = MODELS.build(dict(tiny_model_cfg, logit_scale_init=10.0))
+    assert float(model.get_logit_scale()) == 100.0
+
+
+def test_forward_modes_and_training_step(tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    data = dict(inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8) for _ in range(3)],
+                data_samples=[BaseDataElement(caption=c) for c in ('a red square', 'a blue circle', 'a cat')])
+    batch = model.data_preprocessor(data, training=True)
+    losses = model(**batch, mode='loss')
+    assert set(losses) == {'loss_image_caption', 'logit_scale'} and losses['loss_image_caption'] > 0
+    losses['loss_image_caption'].backward()
+    assert model.backbone.patch_embed.weight.grad is not None and model.logit_scale.grad is not None
+    assert model(**batch, mode='tensor').shape == (3, 32)
+    preds = model(**batch, mode='predict')
+    assert preds[0].img_embed.shape == (32, )
+
+
+def test_missing_caption_is_a_clear_error(tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    with pytest.raises(KeyError, match='caption'):
+        model(torch.randn(1, 3, 32, 32), [BaseDataElement()], mode='loss')

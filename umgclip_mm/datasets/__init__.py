@@ -1,0 +1,3 @@
+from .synthetic_caption_dataset import SyntheticCaptionDataset
+
+__all__ = ['SyntheticCaptionDataset']
