@@ -1,0 +1,3 @@
+from .inference import init_model, load_model_weights
+
+__all__ = ['init_model', 'load_model_weights']
