@@ -1,0 +1,58 @@
+#!/usr/bin/env python
+"""Convert published CLIP weights into a UMGCLIP checkpoint.
+
+Reads (detecting the format itself) an OpenAI CLIP state dict or TorchScript archive, an open_clip state dict
+(.pt/.pth/.bin/.safetensors), or a Hugging Face CLIPModel folder (config.json + safetensors or bin), infers the
+architecture from the weights, and writes an mmengine checkpoint that `umgclip_mm.apis.init_model(cfg, DST)` loads
+with no missing or unexpected keys.
+
+Example:
+    python tools/model_converters/clip2umgclip.py ViT-B-16.pt checkpoints/umgclip_vitb16_openai.pth \
+        --save-config work_dirs/vitb16_openai.py
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.logging import print_log
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('src', help='source weights: a file, or a Hugging Face CLIPModel folder')
+    parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser.add_argument('--vision-heads', type=int, help='image-tower attention heads (default: config.json, '
+                        'else width // 64 as in every published CLIP ViT)')
+    parser.add_argument('--text-heads', type=int, help='text-tower attention heads (default as --vision-heads)')
+    parser.add_argument('--act', choices=['quick_gelu', 'gelu'],
+                        help="MLP activation; weights cannot tell it. Default: config.json's hidden_act, else "
+                        "quick_gelu (OpenAI's releases). open_clip LAION/DataComp weights need --act gelu")
+    parser.add_argument('--save-config', metavar='PATH', help='also write a config file that builds the model')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from umgclip_mm.converters import convert_clip, save_config
+    ckpt, model_cfg = convert_clip(args.src, args.vision_heads, args.text_heads, args.act)
+    meta = ckpt['meta']
+    if args.act is None and meta['source_layout'] != 'hf' and meta['source_storage'] != 'torchscript':
+        print_log('the activation was not given and cannot be read from the weights: assuming quick_gelu '
+                  "(OpenAI's CLIP). Pass --act gelu for open_clip weights trained with GELU (LAION, DataComp).",
+                  logger='current', level=30)
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    torch.save(ckpt, args.dst)
+    v, t = model_cfg['backbone'], model_cfg['text_encoder']
+    print_log(f"converted {args.src} ({meta['source_layout']} layout, {meta['source_storage']}) -> {args.dst}: "
+              f"image tower ViT patch {v['patch_size']} at {v['img_size']}px, width {v['embed_dims']}, "
+              f"{v['num_layers']} layers, {v['num_heads']} heads; text tower width {t['embed_dims']}, "
+              f"{t['num_layers']} layers, {t['num_heads']} heads, context {t['context_length']}; "
+              f"joint dim {v['output_dims']}; act {v['act']}", logger='current')
+    if args.save_config:
+        save_config(model_cfg, args.save_config)
+        print_log(f'config written to {args.save_config}', logger='current')
+
+
+if __name__ == '__main__':
+    main()
