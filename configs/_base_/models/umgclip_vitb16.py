@@ -1,0 +1,21 @@
+# UMG-CLIP / CLIP ViT-B/16 (OpenAI CLIP's architecture): 224 px, 86M-parameter image tower, 512-d joint space.
+model = dict(
+    type='umgclip_mm.UMGCLIP',
+    backbone=dict(
+        type='umgclip_mm.UMGCLIPViT',
+        img_size=224,
+        patch_size=16,
+        embed_dims=768,
+        num_layers=12,
+        num_heads=12,
+        output_dims=512,
+        act='quick_gelu',
+        out_indices=(3, 5, 7, 11)),
+    text_encoder=dict(
+        type='umgclip_mm.UMGCLIPTextEncoder',
+        context_length=77,
+        embed_dims=512,
+        num_layers=12,
+        num_heads=8,
+        output_dims=512,
+        act='quick_gelu'))

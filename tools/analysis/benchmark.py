@@ -1,0 +1,195 @@
+#!/usr/bin/env python
+"""Throughput and peak memory of our CLIP image tower against transformers' and open_clip's, side by side.
+
+All three towers carry the same weights (a random open_clip model, converted to ours with the project's converter
+and from ours to transformers' names), are checked to give the same embeddings, then timed in this one process on
+the same input: forward (no grad) and forward+backward, interleaved round by round so that machine noise falls on
+all three alike. Prints images/s, peak memory and our ratios against each reference.
+
+Peak memory is what one call adds on top of what was allocated before it, measured in a separate untimed pass
+after the timing: on CUDA torch's allocator peak; on CPU the peak resident set size, sampled every millisecond by a
+background thread, with glibc told to map every allocation over 64 KiB on its own and unmap it when freed (so
+freed memory leaves the RSS and each call's peak is seen; that setting would slow the timed rounds, hence the
+separate pass).
+
+Example (the README's figures):
+    python tools/analysis/benchmark.py --arch vitb16 --batch 8 --img 224 --rounds 5
+"""
+import argparse
+import ctypes
+import os.path as osp
+import statistics
+import sys
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+ARCHS = {  # open_clip vision/text configs; heads are 64 wide as in every published CLIP
+    'vitb16': dict(width=768, layers=12, patch_size=16, text_width=512, text_layers=12, embed_dim=512),
+    'vitb32': dict(width=768, layers=12, patch_size=32, text_width=512, text_layers=12, embed_dim=512),
+    'vitl14': dict(width=1024, layers=24, patch_size=14, text_width=768, text_layers=12, embed_dim=768),
+    'tiny': dict(width=128, layers=2, patch_size=16, text_width=128, text_layers=1, embed_dim=64),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--img', type=int, default=224, help='input side in pixels')
+    parser.add_argument('--rounds', type=int, default=5, help='timed rounds per model and mode (median reported)')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch decides)')
+    return parser.parse_args(argv)
+
+
+class PeakMemory:
+    """Peak memory added during a ``with`` block (bytes): CUDA allocator peak, or sampled CPU RSS."""
+
+    def __init__(self, device):
+        self.device = torch.device(device)
+        self.peak = 0
+
+    @staticmethod
+    def rss():
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * 4096
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss() - self.base)
+            time.sleep(0.001)
+
+    def __enter__(self):
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
+        else:
+            self.base = self.rss()
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+            self.peak = torch.cuda.max_memory_allocated(self.device) - self.base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak = max(self.peak, self.rss() - self.base)
+
+
+def exact_cpu_rss_accounting():
+    """Make glibc return freed large blocks to the OS at once, so the RSS follows tensor allocations."""
+    libc = ctypes.CDLL('libc.so.6')
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 64 * 1024)
+    libc.mallopt(m_trim_threshold, 64 * 1024)
+
+
+def build_towers(arch, img_size, device):
+    """Our tower, transformers' CLIPVisionModelWithProjection and open_clip's visual, with identical weights."""
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from umgclip_mm.converters import convert_state_dict, infer_model_config, umgclip_to_hf
+    from umgclip_mm.registry import MODELS
+    a = ARCHS[arch]
+    torch.manual_seed(0)
+    oc = CLIP(embed_dim=a['embed_dim'], quick_gelu=True,
+              vision_cfg=CLIPVisionCfg(layers=a['layers'], width=a['width'], patch_size=a['patch_size'],
+                                       image_size=img_size, head_width=64),
+              text_cfg=CLIPTextCfg(width=a['text_width'], layers=a['text_layers'], heads=a['text_width'] // 64))
+    ours_sd = convert_state_dict(oc.state_dict())
+    cfg = infer_model_config(ours_sd, act='quick_gelu')['backbone']
+    ours = MODELS.build(cfg)
+    ours.load_state_dict({k[len('backbone.'):]: v for k, v in ours_sd.items() if k.startswith('backbone.')})
+
+    hf = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(hidden_size=a['width'], intermediate_size=4 * a['width'], num_hidden_layers=a['layers'],
+                         num_attention_heads=a['width'] // 64, image_size=img_size, patch_size=a['patch_size'],
+                         projection_dim=a['embed_dim'], hidden_act='quick_gelu',
+                         attn_implementation='sdpa'))  # transformers' fastest CLIP attention, same kernel as ours
+    hf_sd = umgclip_to_hf({k: v for k, v in ours_sd.items() if k.startswith('backbone.')})
+    missing, unexpected = hf.load_state_dict(hf_sd, strict=False)
+    assert not unexpected and all(k.endswith('position_ids') for k in missing), (missing, unexpected)
+    towers = dict(ours=ours, transformers=hf, open_clip=oc.visual)
+    return {k: m.to(device) for k, m in towers.items()}
+
+
+def run(model, name, x, backward):
+    if name == 'transformers':
+        out = model(pixel_values=x).image_embeds
+    elif name == 'ours':
+        out = model.forward_features(x, with_dense=False)['global_embeds']
+    else:
+        out = model(x)
+    if backward:
+        out.float().square().mean().backward()
+    return out
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    towers = build_towers(args.arch, args.img, device)
+    x = torch.randn(args.batch, 3, args.img, args.img, device=device)
+    with torch.no_grad():
+        ref = run(towers['ours'], 'ours', x, False)
+        for name in ('transformers', 'open_clip'):
+            out = run(towers[name], name, x, False)
+            raw = (out - ref).abs().max()
+            normed = (F.normalize(out, dim=-1) - F.normalize(ref, dim=-1)).abs().max()
+            print(f'parity with {name}: max |diff| of embeddings = {raw:.2e} raw, {normed:.2e} L2-normalised')
+    results = {}
+    for mode in ('forward', 'forward+backward'):
+        backward = mode != 'forward'
+        times = {n: [] for n in towers}
+        for m in towers.values():
+            m.train(backward)
+        for rnd in range(args.rounds + 1):  # round 0 warms up
+            for name, model in towers.items():
+                model.zero_grad(set_to_none=True)
+                with torch.set_grad_enabled(backward):
+                    t0 = time.perf_counter()
+                    run(model, name, x, backward)
+                    if device.type == 'cuda':
+                        torch.cuda.synchronize(device)
+                    dt = time.perf_counter() - t0
+                if rnd:
+                    times[name].append(dt)
+        results[mode] = {n: [args.batch / statistics.median(t), 0] for n, t in times.items()}
+    if device.type == 'cpu':
+        exact_cpu_rss_accounting()
+    for mode, rows in results.items():
+        backward = mode != 'forward'
+        for name, model in towers.items():
+            model.train(backward)
+            model.zero_grad(set_to_none=True)
+            with torch.set_grad_enabled(backward), PeakMemory(device) as mem:
+                run(model, name, x, backward)
+            rows[name][1] = mem.peak
+
+    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
+    print(f'\nViT {args.arch}, {args.img}px, batch {args.batch}, fp32, {dev}, median of {args.rounds} rounds')
+    print(f"{'mode':<17}{'model':<14}{'images/s':>10}{'peak MiB':>10}{'ours/it speed':>15}{'ours/it mem':>13}")
+    for mode, rows in results.items():
+        ours_ips, ours_mem = rows['ours']
+        for name, (ips, mem) in rows.items():
+            speed = f'{ours_ips / ips:.2f}x' if name != 'ours' else ''
+            memr = f'{ours_mem / mem:.2f}x' if name != 'ours' and mem > 0 else ''
+            print(f'{mode:<17}{name:<14}{ips:>10.1f}{mem / 2**20:>10.0f}{speed:>15}{memr:>13}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
