@@ -8,7 +8,7 @@ all three alike. Prints images/s, peak memory and our ratios against each refere
 
 Peak memory is what one call adds on top of what was allocated before it, measured in a separate untimed pass
 after the timing: on CUDA torch's allocator peak; on CPU the peak resident set size, sampled every millisecond by a
-background thread, with glibc told to map every allocation over 64 KiB on its own and unmap it when freed (so
+background thread, with glibc's free pages trimmed before each call and glibc told to map every allocation over 64 KiB on its own and unmap it when freed (so
 freed memory leaves the RSS and each call's peak is seen; that setting would slow the timed rounds, hence the
 separate pass).
 
@@ -70,6 +70,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self.base = torch.cuda.memory_allocated(self.device)
         else:
+            LIBC.malloc_trim(0)  # hand freed heap pages back, so re-using them shows in the RSS again
             self.base = self.rss()
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -86,12 +87,14 @@ class PeakMemory:
             self.peak = max(self.peak, self.rss() - self.base)
 
 
+LIBC = ctypes.CDLL('libc.so.6') if sys.platform.startswith('linux') else None
+
+
 def exact_cpu_rss_accounting():
     """Make glibc return freed large blocks to the OS at once, so the RSS follows tensor allocations."""
-    libc = ctypes.CDLL('libc.so.6')
     m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 64 * 1024)
-    libc.mallopt(m_trim_threshold, 64 * 1024)
+    LIBC.mallopt(m_mmap_threshold, 64 * 1024)
+    LIBC.mallopt(m_trim_threshold, 64 * 1024)
 
 
 def build_towers(arch, img_size, device):
@@ -186,7 +189,7 @@ def main(argv=None):
         ours_ips, ours_mem = rows['ours']
         for name, (ips, mem) in rows.items():
             speed = f'{ours_ips / ips:.2f}x' if name != 'ours' else ''
-            memr = f'{ours_mem / mem:.2f}x' if name != 'ours' and mem > 0 else ''
+            memr = f'{ours_mem / mem:.2f}x' if name != 'ours' and min(mem, ours_mem) > 2**20 else ''
             print(f'{mode:<17}{name:<14}{ips:>10.1f}{mem / 2**20:>10.0f}{speed:>15}{memr:>13}')
     return results
 
