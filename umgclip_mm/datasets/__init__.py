@@ -1,3 +1,6 @@
 from .synthetic_caption_dataset import SyntheticCaptionDataset
+from .transforms import *  # noqa: F401,F403
+from .transforms import __all__ as _transforms
+from .umg_dataset import UMGDataset
 
-__all__ = ['SyntheticCaptionDataset']
+__all__ = ['SyntheticCaptionDataset', 'UMGDataset'] + _transforms

@@ -1,0 +1,51 @@
+"""LoadUMGImage: decode an image, or drop the sample with a logged reason."""
+from typing import Optional
+
+import mmcv
+import mmengine.fileio as fileio
+from mmcv.transforms import BaseTransform
+
+from umgclip_mm.registry import TRANSFORMS
+from ..skip_report import SKIPS
+
+
+@TRANSFORMS.register_module()
+class LoadUMGImage(BaseTransform):
+    """Read ``img_path`` into ``img`` (BGR uint8), checking it against the record's ``height``/``width``.
+
+    Unlike mmcv's ``LoadImageFromFile``, a missing, unreadable or undecodable file (or one whose size disagrees
+    with the record) returns ``None`` so that the data set skips the sample, and the reason is logged with the
+    record's ``source`` (shard and line).
+
+    Args:
+        check_size (bool): Drop images whose decoded size differs from the record's ``height``/``width``
+            (their annotations would be misplaced).
+        backend_args (dict, optional): mmengine file backend arguments (e.g. for object storage).
+    """
+
+    def __init__(self, check_size: bool = True, backend_args: Optional[dict] = None):
+        self.check_size = check_size
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> Optional[dict]:
+        path, source = results['img_path'], results.get('source', '?')
+        try:
+            img = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args), flag='color',
+                                   channel_order='bgr')
+        except FileNotFoundError:
+            SKIPS('image not found', source, path)
+            return None
+        except Exception as err:  # any decoder failure: the sample is dropped, the run goes on
+            SKIPS('image unreadable', source, f'{path}: {err}')
+            return None
+        if img is None:
+            SKIPS('image undecodable', source, path)
+            return None
+        h, w = img.shape[:2]
+        if self.check_size and 'height' in results and (h, w) != (results['height'], results['width']):
+            SKIPS('image size mismatch', source,
+                  f"{path} is {w}x{h} but the record says {results['width']}x{results['height']}")
+            return None
+        results['img'] = img
+        results['img_shape'] = results['ori_shape'] = (h, w)
+        return results

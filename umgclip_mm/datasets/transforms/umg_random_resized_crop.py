@@ -1,0 +1,106 @@
+"""UMGRandomResizedCrop: CLIP's random resized crop and a flip, applied to the image, its boxes and its masks."""
+import math
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from umgclip_mm.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class UMGRandomResizedCrop(BaseTransform):
+    """Crop a random area and aspect ratio, resize it to ``size``, flip horizontally at random; keep annotations
+    consistent and drop the boxes and masks mostly cropped away.
+
+    A box is kept if at least ``min_visible`` of its area lies inside the crop (it is then clipped to it); a mask if
+    at least ``min_visible`` of its pixels do. Kept boxes, masks and their captions/tags stay aligned. With
+    ``random=False`` (evaluation) the whole image is resized and nothing is flipped.
+
+    Args:
+        size (int | tuple[int, int]): Output ``(h, w)``.
+        scale (tuple[float, float]): Range of the crop's area over the image's (CLIP / open_clip: 0.9-1.0; lower
+            values give more region-level variety).
+        ratio (tuple[float, float]): Range of the crop's aspect ratio (w / h).
+        flip_prob (float): Probability of a horizontal flip.
+        min_visible (float): Fraction of a box or mask that must survive the crop.
+        random (bool): Random crop and flip (training) or whole image (evaluation).
+    """
+
+    def __init__(self, size, scale: Tuple[float, float] = (0.5, 1.0), ratio: Tuple[float, float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5, min_visible: float = 0.3, random: bool = True):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.scale, self.ratio = scale, ratio
+        self.flip_prob = flip_prob
+        self.min_visible = min_visible
+        self.random = random
+
+    def crop_params(self, h: int, w: int, rng: np.random.Generator) -> Tuple[int, int, int, int]:
+        """``(y, x, ch, cw)`` of a crop, as torchvision's RandomResizedCrop draws it (10 tries, then centre)."""
+        area = h * w
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target = area * rng.uniform(*self.scale)
+            ar = math.exp(rng.uniform(*log_ratio))
+            cw, ch = int(round(math.sqrt(target * ar))), int(round(math.sqrt(target / ar)))
+            if 0 < cw <= w and 0 < ch <= h:
+                return int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1)), ch, cw
+        in_ratio = w / h
+        if in_ratio < min(self.ratio):
+            cw, ch = w, int(round(w / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            ch, cw = h, int(round(h * max(self.ratio)))
+        else:
+            cw, ch = w, h
+        return (h - ch) // 2, (w - cw) // 2, ch, cw
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        rng = np.random.default_rng()
+        y, x, ch, cw = self.crop_params(h, w, rng) if self.random else (0, 0, h, w)
+        flip = self.random and rng.random() < self.flip_prob
+        oh, ow = self.size
+        sx, sy = ow / cw, oh / ch
+        out = cv2.resize(img[y:y + ch, x:x + cw], (ow, oh), interpolation=cv2.INTER_CUBIC)
+        results['img'] = out[:, ::-1].copy() if flip else out
+        results['img_shape'] = (oh, ow)
+        results['crop'] = (x, y, cw, ch)
+        results['flip'] = flip
+
+        if 'gt_bboxes' in results:
+            boxes = results['gt_bboxes'].astype(np.float32)
+            area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+            clipped = np.stack([np.clip(boxes[:, 0] - x, 0, cw), np.clip(boxes[:, 1] - y, 0, ch),
+                                np.clip(boxes[:, 2] - x, 0, cw), np.clip(boxes[:, 3] - y, 0, ch)], axis=1)
+            vis = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+            keep = (vis >= self.min_visible * np.maximum(area, 1e-6)) & (vis > 0)
+            clipped = clipped[keep] * np.array([sx, sy, sx, sy], np.float32)
+            if flip:
+                clipped = np.stack([ow - clipped[:, 2], clipped[:, 1], ow - clipped[:, 0], clipped[:, 3]], axis=1)
+            results['gt_bboxes'] = clipped.reshape(-1, 4).astype(np.float32)
+            self._select(results, ('region_captions', 'region_tags'), keep)
+
+        if 'gt_masks' in results:
+            masks = results['gt_masks']
+            full = masks.reshape(len(masks), -1).sum(1)
+            cropped = masks[:, y:y + ch, x:x + cw]
+            vis = cropped.reshape(len(masks), -1).sum(1)
+            keep = (vis > 0) & (vis >= self.min_visible * full)
+            resized = [cv2.resize(m, (ow, oh), interpolation=cv2.INTER_NEAREST) for m in cropped[keep]]
+            resized = [m[:, ::-1] if flip else m for m in resized]
+            nonempty = np.array([m.any() for m in resized], bool)
+            keep_idx = np.flatnonzero(keep)[nonempty] if len(resized) else np.zeros(0, int)
+            keep = np.zeros(len(masks), bool)
+            keep[keep_idx] = True
+            results['gt_masks'] = (np.ascontiguousarray(np.stack([m for m, k in zip(resized, nonempty) if k]))
+                                   if nonempty.any() else np.zeros((0, oh, ow), np.uint8))
+            self._select(results, ('mask_captions', 'mask_tags'), keep)
+        return results
+
+    @staticmethod
+    def _select(results: dict, keys: Sequence[str], keep: np.ndarray) -> None:
+        for key in keys:
+            if key in results:
+                results[key] = [v for v, k in zip(results[key], keep) if k]
