@@ -22,21 +22,23 @@ def test_logit_scale_is_clamped(tiny_model_cfg):
     assert float(model.get_logit_scale()) == 100.0
 
 
-def test_forward_modes_and_training_step(tiny_model_cfg):
+def test_forward_modes_and_training_step_with_captions_only(tiny_model_cfg):
     model = MODELS.build(tiny_model_cfg)
     data = dict(inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8) for _ in range(3)],
                 data_samples=[BaseDataElement(caption=c) for c in ('a red square', 'a blue circle', 'a cat')])
     batch = model.data_preprocessor(data, training=True)
     losses = model(**batch, mode='loss')
-    assert set(losses) == {'loss_image_caption', 'logit_scale'} and losses['loss_image_caption'] > 0
-    losses['loss_image_caption'].backward()
+    assert losses['loss_image_caption'] > 0
+    # no regions, masks or tags in these samples: those terms are zeros that still backpropagate
+    assert all(float(v) == 0 for k, v in losses.items() if k.startswith('loss') and k != 'loss_image_caption')
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert model.backbone.patch_embed.weight.grad is not None and model.logit_scale.grad is not None
     assert model(**batch, mode='tensor').shape == (3, 32)
     preds = model(**batch, mode='predict')
     assert preds[0].img_embed.shape == (32, )
 
 
-def test_missing_caption_is_a_clear_error(tiny_model_cfg):
+def test_non_string_caption_is_a_clear_error(tiny_model_cfg):
     model = MODELS.build(tiny_model_cfg)
-    with pytest.raises(KeyError, match='caption'):
-        model(torch.randn(1, 3, 32, 32), [BaseDataElement()], mode='loss')
+    with pytest.raises(TypeError, match='caption'):
+        model(torch.randn(1, 3, 32, 32), [BaseDataElement(caption=5)], mode='loss')

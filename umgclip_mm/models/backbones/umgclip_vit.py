@@ -56,6 +56,12 @@ class UMGCLIPViT(BaseModule):
         dense_mode (str): How dense features reach the joint space: ``'plain'`` passes the last block's patch
             tokens through the final norm and projection, like the class token; ``'value'`` takes the value path of
             the last block's attention instead (MaskCLIP), which localises better in a CLIP never trained densely.
+        token_reduction (dict, optional): Drop visual tokens in training only (UMG-CLIP drops 75%):
+            ``dict(type='cluster', keep_ratio=0.25, iters=3)`` merges the patch tokens into ``keep_ratio * N``
+            k-means clusters (cosine, on the embedded tokens, positions included) and runs the transformer on the
+            cluster means; ``dict(type='random', keep_ratio=0.25)`` keeps a random subset (FLIP). Dense outputs
+            are mapped back to the full grid: a cluster's output fills each of its patches; dropped random patches
+            are zero and marked invalid in ``valid``, which the region and mask poolers respect.
         with_cp (bool): Activation checkpointing of every block.
         frozen (bool): Freeze every parameter and keep the tower in eval mode (parameter-efficient tuning).
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``.
@@ -73,6 +79,7 @@ class UMGCLIPViT(BaseModule):
                  ln_eps: float = 1e-5,
                  out_indices: Sequence[int] = (-1, ),
                  dense_mode: str = 'plain',
+                 token_reduction: Optional[dict] = None,
                  with_cp: bool = False,
                  frozen: bool = False,
                  init_cfg: Optional[dict] = None):
@@ -88,6 +95,14 @@ class UMGCLIPViT(BaseModule):
         self.out_indices = sorted(i % num_layers for i in out_indices)
         self.dense_mode = dense_mode
         self.frozen = frozen
+        self.token_reduction = dict(token_reduction) if token_reduction else None
+        if self.token_reduction:
+            kind = self.token_reduction.setdefault('type', 'cluster')
+            ratio = self.token_reduction.setdefault('keep_ratio', 0.25)
+            self.token_reduction.setdefault('iters', 3)
+            if kind not in ('cluster', 'random') or not 0 < ratio <= 1:
+                raise ValueError(f"token_reduction needs type 'cluster' or 'random' and 0 < keep_ratio <= 1, got "
+                                 f'{token_reduction}')
 
         self.patch_embed = nn.Conv2d(3, embed_dims, patch_size, patch_size, bias=False)
         self.cls_token = nn.Parameter(torch.empty(embed_dims))
@@ -130,36 +145,90 @@ class UMGCLIPViT(BaseModule):
         """Final norm and projection into the joint space: ``[..., C] -> [..., output_dims]``."""
         return self.post_norm(tokens) @ self.proj
 
+    def reduce_tokens(self, x: torch.Tensor) -> Tuple[torch.Tensor, dict]:
+        """Apply ``token_reduction`` to embedded tokens ``[B, 1 + N, C]``.
+
+        Returns:
+            tuple: the reduced tokens ``[B, 1 + K, C]`` and what :meth:`restore_grid` needs to map them back
+            (``attn_mask`` hides empty clusters from attention).
+        """
+        cls, patches = x[:, :1], x[:, 1:]
+        B, N, C = patches.shape
+        K = max(1, int(round(N * self.token_reduction['keep_ratio'])))
+        if self.token_reduction['type'] == 'random':
+            keep = torch.rand(B, N, device=x.device).argsort(dim=1)[:, :K]
+            kept = patches.gather(1, keep[..., None].expand(-1, -1, C))
+            return torch.cat([cls, kept], 1), dict(keep=keep, num_patches=N)
+        with torch.no_grad():
+            feats = F.normalize(patches.detach().float(), dim=-1)
+            centers = feats[:, torch.linspace(0, N - 1, K, device=x.device).round().long()]
+            for _ in range(self.token_reduction['iters']):
+                assign = (feats @ centers.transpose(1, 2)).argmax(-1)
+                onehot = F.one_hot(assign, K).float()
+                sums = onehot.transpose(1, 2) @ feats
+                centers = torch.where(onehot.sum(1)[..., None] > 0, F.normalize(sums, dim=-1), centers)
+            assign = (feats @ centers.transpose(1, 2)).argmax(-1)
+        onehot = F.one_hot(assign, K).to(patches.dtype)
+        counts = onehot.sum(1)
+        merged = (onehot.transpose(1, 2) @ patches) / counts.clamp(min=1)[..., None]
+        keys = torch.cat([counts.new_ones(B, 1), counts], 1) > 0
+        return torch.cat([cls, merged], 1), dict(assign=assign, attn_mask=keys[:, None, None, :])
+
+    @staticmethod
+    def restore_grid(tokens: torch.Tensor, info: Optional[dict]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Map reduced patch tokens ``[B, K, C]`` back to the full grid ``[B, N, C]``; also return the validity
+        ``[B, N]`` of each position (None when every position holds its own features)."""
+        if info is None:
+            return tokens, None
+        C = tokens.shape[-1]
+        if 'assign' in info:
+            return tokens.gather(1, info['assign'][..., None].expand(-1, -1, C)), None
+        keep = info['keep']
+        full = tokens.new_zeros(tokens.shape[0], info['num_patches'], C)
+        full = full.scatter(1, keep[..., None].expand(-1, -1, C), tokens)
+        valid = tokens.new_zeros(tokens.shape[0], info['num_patches']).scatter(1, keep, 1.0)
+        return full, valid
+
     def forward_features(self, x: torch.Tensor, with_dense: bool = True) -> Dict[str, Union[torch.Tensor, List]]:
         """Run the tower once and return every output.
 
         Args:
             x (Tensor): Images ``[B, 3, H, W]`` normalised with CLIP's mean and std.
-            with_dense (bool): Also compute ``dense_proj`` (skip it when only the global embedding is needed).
+            with_dense (bool): Also compute the dense outputs (skip them when only the global embedding is needed).
 
         Returns:
-            dict: ``global`` ``[B, D]`` (not normalised), ``feature_maps`` (list of ``[B, C, h, w]``, one per
-            ``out_indices``), ``dense_proj`` ``[B, D, h, w]`` (dense features in the joint space, not normalised;
-            only when ``with_dense``) and ``grid`` ``(h, w)``.
+            dict: ``global_embeds`` ``[B, D]`` (not normalised), ``feature_maps`` (list of ``[B, C, h, w]``, one per
+            ``out_indices``) and ``grid`` ``(h, w)``; with ``with_dense`` also ``dense_tokens`` ``[B, C, h, w]``
+            (the last block's patch tokens, before the final norm: what region and mask poolers pool),
+            ``dense_proj`` ``[B, D, h, w]`` (dense features in the joint space, not normalised) and ``valid``
+            (``[B, 1, h, w]`` float, 0 where token reduction dropped a patch; None without reduction).
         """
         x, grid = self.embed(x)
         B = x.shape[0]
+        info = None
+        if self.token_reduction and self.training:
+            x, info = self.reduce_tokens(x)
+        attn_mask = info.get('attn_mask') if info else None
         feature_maps = []
         value_input = None
         for i in range(self.num_layers):
             if i == self.num_layers - 1 and with_dense and self.dense_mode == 'value':
                 value_input = x
-            x = self.transformer.run_layer(i, x)
+            x = self.transformer.run_layer(i, x, attn_mask)
             if i in self.out_indices:
-                feature_maps.append(x[:, 1:].transpose(1, 2).reshape(B, self.embed_dims, *grid))
+                tokens, _ = self.restore_grid(x[:, 1:], info)
+                feature_maps.append(tokens.transpose(1, 2).reshape(B, self.embed_dims, *grid))
         out = dict(global_embeds=self.project(x[:, 0]), feature_maps=feature_maps, grid=grid)
         if with_dense:
+            tokens, valid = self.restore_grid(x[:, 1:], info)
             if value_input is not None:
                 last = self.transformer.layers[-1]
-                patches = last.attn.forward_value(last.norm1(value_input))[:, 1:]
+                patches, _ = self.restore_grid(last.attn.forward_value(last.norm1(value_input))[:, 1:], info)
             else:
-                patches = x[:, 1:]
+                patches = tokens
+            out['dense_tokens'] = tokens.transpose(1, 2).reshape(B, self.embed_dims, *grid)
             out['dense_proj'] = self.project(patches).transpose(1, 2).reshape(B, self.output_dims, *grid)
+            out['valid'] = None if valid is None else valid.reshape(B, 1, *grid)
         return out
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
