@@ -56,6 +56,40 @@ def build_config(args):
     return cfg
 
 
+def local_checkpoints(cfg):
+    """``(where, path)`` of every local checkpoint the config will load: ``load_from`` and ``Pretrained``
+    ``init_cfg`` entries anywhere in the model."""
+    found = []
+    if cfg.get('load_from') and '://' not in str(cfg.load_from):
+        found.append(('load_from', cfg.load_from))
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            init = node.get('init_cfg')
+            for item in init if isinstance(init, list) else [init]:
+                if isinstance(item, dict) and item.get('type') == 'Pretrained' and item.get('checkpoint') \
+                        and '://' not in str(item['checkpoint']):
+                    found.append((f'{where}.init_cfg', item['checkpoint']))
+            for key, value in node.items():
+                walk(value, f'{where}.{key}')
+        elif isinstance(node, (list, tuple)):
+            for i, value in enumerate(node):
+                walk(value, f'{where}[{i}]')
+
+    walk(cfg.get('model', {}), 'model')
+    return found
+
+
+def check_checkpoints_exist(cfg):
+    """Fail before building anything when a checkpoint the config names is not on disk."""
+    for where, path in local_checkpoints(cfg):
+        if not osp.isfile(osp.expanduser(path)):
+            raise FileNotFoundError(
+                f'{where} names the checkpoint {path!r}, which does not exist. Convert published CLIP weights '
+                f'with: python tools/model_converters/clip2umgclip.py SRC {path} (SRC: an OpenAI/open_clip file or '
+                f'a Hugging Face CLIPModel folder), or override the path with --cfg-options.')
+
+
 def setup_cpu_distributed(cfg):
     """Make distributed training work on a machine without CUDA (gloo), as tests and CI run it.
 
@@ -80,6 +114,7 @@ def main(argv=None):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     cfg = build_config(args)
+    check_checkpoints_exist(cfg)
     if args.launcher != 'none':
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

@@ -13,3 +13,12 @@ def test_benchmark_tiny():
         rows = [line for line in out.splitlines() if line.startswith(mode + ' ')]
         assert [r.split()[1] for r in rows] == ['ours', 'transformers', 'open_clip'], out
         assert all(re.search(r'\d+\.\d+x', r) for r in rows[1:]), out
+
+
+def test_benchmark_pretraining_modes():
+    out = run_tool('tools/analysis/benchmark.py', '--what', 'token-reduction', '--arch', 'tiny', '--batch', '2',
+                   '--img', '64', '--rounds', '1', '--threads', '1').stdout
+    assert re.search(r'cluster 75%\s+\S+ s/step\s+speed-up \d+\.\d+x', out), out
+    out = run_tool('tools/analysis/benchmark.py', '--what', 'umg-index', '--lines', '20000').stdout
+    per_image = float(re.search(r'([\d.]+) bytes/image in its arrays', out).group(1))
+    assert 8.0 <= per_image < 9.0, out

@@ -3,6 +3,7 @@ import glob
 import json
 import os.path as osp
 
+import pytest
 import torch
 
 import umgclip_mm  # noqa: F401  (allow-lists what mmengine checkpoints hold)
@@ -47,3 +48,43 @@ def test_dist_train_two_processes(tmp_path):
              'train_dataloader.batch_size=4', 'default_hooks.checkpoint.interval=2', 'param_scheduler=[]',
              env={'PYTHON': __import__('sys').executable, 'PORT': '29533'}, timeout=300)
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
+
+
+def make_toy(tmp_path, num_train=8, num_val=4):
+    root = str(tmp_path / 'syn')
+    run_tool('tools/dataset_converters/make_synthetic.py', root, '--num-train', str(num_train), '--num-val',
+             str(num_val), '--size', '64')
+    return root
+
+
+def test_pretrain_quickstart_path_trains_evaluates_resumes(tmp_path):
+    """The multi-granularity pretraining config through the stock runner: train, validate, save, resume."""
+    root, work = make_toy(tmp_path), str(tmp_path / 'work')
+    opts = ['--cfg-options', f'data_root={root}', f'train_dataloader.dataset.data_root={root}',
+            f'val_dataloader.dataset.data_root={root}', 'train_dataloader.batch_size=4',
+            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False', 'train_cfg.val_interval=3',
+            'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1']
+    run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, *opts,
+             'train_cfg.max_iters=3')
+    rows = scalars(work)
+    assert {f'loss_{lv}_{k}' for lv in ('image', 'region', 'mask') for k in ('caption', 'tag')} <= set(rows[0])
+    log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
+    assert 'region-text retrieval over' in log and 'retrieval/region_top1' in log
+    run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, '--resume', *opts,
+             'train_cfg.max_iters=5')
+    assert [r['iter'] for r in scalars(work)] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.slow
+def test_pretrain_quickstart_every_loss_falls(tmp_path):
+    """The quickstart run as `make quickstart` runs it (a few minutes): every one of the six terms falls."""
+    root, work = make_toy(tmp_path, 200, 50), str(tmp_path / 'work')
+    run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, '--cfg-options',
+             f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
+             timeout=1800)
+    rows = scalars(work)
+    for key in (f'loss_{lv}_{k}' for lv in ('image', 'region', 'mask') for k in ('caption', 'tag')):
+        first = sum(r[key] for r in rows[:2]) / 2
+        last = sum(r[key] for r in rows[-2:]) / 2
+        assert last < first, (key, first, last)

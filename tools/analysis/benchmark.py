@@ -12,8 +12,15 @@ background thread, with glibc's free pages trimmed before each call and glibc to
 freed memory leaves the RSS and each call's peak is seen; that setting would slow the timed rounds, hence the
 separate pass).
 
-Example (the README's figures):
+Two more measurements of the pretraining path:
+    --what token-reduction   training-step time (forward + backward) of our tower with UMG-CLIP's 75% token
+                             reduction (cluster merging, and random masking) against no reduction
+    --what umg-index         memory per image of UMGDataset's lazy index, on a generated shard of --lines records
+
+Examples (the README's figures):
     python tools/analysis/benchmark.py --arch vitb16 --batch 8 --img 224 --rounds 5
+    python tools/analysis/benchmark.py --what token-reduction --arch vitb16 --batch 8 --img 224 --rounds 5
+    python tools/analysis/benchmark.py --what umg-index --lines 1000000
 """
 import argparse
 import ctypes
@@ -38,6 +45,8 @@ ARCHS = {  # open_clip vision/text configs; heads are 64 wide as in every publis
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index'], default='towers')
+    parser.add_argument('--lines', type=int, default=1_000_000, help='records in the shard (umg-index)')
     parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--img', type=int, default=224, help='input side in pixels')
@@ -139,11 +148,79 @@ def run(model, name, x, backward):
     return out
 
 
+def bench_umg_index(args):
+    """Bytes per image of UMGDataset's index over a shard of ``args.lines`` realistic records."""
+    import json
+    import tempfile
+    from umgclip_mm.datasets import UMGDataset
+    rec = dict(image='cc3m/00012/000123456.jpg', height=480, width=640, captions=['a dog catching a frisbee'],
+               tags=['dog', 'frisbee'], regions=[dict(bbox=[1.0, 2.0, 30.0, 40.0], captions=['a dog'], tags=['dog'])])
+    line = (json.dumps(rec) + '\n').encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = osp.join(tmp, 'shard.jsonl')
+        with open(path, 'wb') as f:
+            for _ in range(args.lines // 10000):
+                f.write(line * 10000)
+            f.write(line * (args.lines % 10000))
+        exact_cpu_rss_accounting()
+        LIBC.malloc_trim(0)
+        before = PeakMemory.rss()
+        t0 = time.perf_counter()
+        ds = UMGDataset(path)
+        dt = time.perf_counter() - t0
+        LIBC.malloc_trim(0)
+        after = PeakMemory.rss()
+        index_bytes = ds.offsets.nbytes + ds.shard_starts.nbytes
+        print(f'UMGDataset index over {len(ds):,} records ({osp.getsize(path) / 2**20:.0f} MiB shard): '
+              f'{index_bytes / len(ds):.1f} bytes/image in its arrays, {(after - before) / len(ds):.1f} bytes/image '
+              f'of resident memory added; indexed in {dt:.2f}s ({len(ds) / dt / 1e6:.1f}M lines/s)')
+        return index_bytes / len(ds)
+
+
+def bench_token_reduction(args, device):
+    """Training-step time of our image tower with and without 75% token reduction."""
+    from umgclip_mm.registry import MODELS
+    a = ARCHS[args.arch]
+    base = dict(type='umgclip_mm.UMGCLIPViT', img_size=args.img, patch_size=a['patch_size'], embed_dims=a['width'],
+                num_layers=a['layers'], num_heads=a['width'] // 64, output_dims=a['embed_dim'])
+    variants = {'none': None, 'cluster 75%': dict(type='cluster', keep_ratio=0.25),
+                'random 75%': dict(type='random', keep_ratio=0.25)}
+    torch.manual_seed(0)
+    towers = {}
+    for name, reduction in variants.items():
+        towers[name] = MODELS.build(dict(base, token_reduction=reduction)).to(device).train()
+        if name != 'none':
+            towers[name].load_state_dict(towers['none'].state_dict())
+    x = torch.randn(args.batch, 3, args.img, args.img, device=device)
+    times = {n: [] for n in towers}
+    for rnd in range(args.rounds + 1):
+        for name, model in towers.items():
+            model.zero_grad(set_to_none=True)
+            t0 = time.perf_counter()
+            out = model.forward_features(x)
+            (out['global_embeds'].square().mean() + out['dense_proj'].square().mean()).backward()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            if rnd:
+                times[name].append(time.perf_counter() - t0)
+    ref = statistics.median(times['none'])
+    print(f'\ntoken reduction, ViT {args.arch} at {args.img}px, batch {args.batch}, forward+backward (global and '
+          f'dense outputs), median of {args.rounds} rounds')
+    for name, t in times.items():
+        med = statistics.median(t)
+        print(f'{name:<14}{med:8.3f} s/step   speed-up {ref / med:.2f}x')
+    return {n: ref / statistics.median(t) for n, t in times.items()}
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.what == 'umg-index':
+        return bench_umg_index(args)
+    if args.what == 'token-reduction':
+        return bench_token_reduction(args, device)
     towers = build_towers(args.arch, args.img, device)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device)
     with torch.no_grad():

@@ -116,8 +116,8 @@ class UMGDataset(Dataset):
             if not matched:
                 raise FileNotFoundError(f'annotation shard not found: {full!r} (ann_files entry {pattern!r}, '
                                         f'data_root {self.data_root!r}). Generate the toy data set with '
-                                        'tools/dataset_converters/make_synthetic.py, or convert COCO with '
-                                        'tools/dataset_converters/coco2umg.py.')
+                                        'tools/dataset_converters/make_synthetic.py DIR, or write your data in '
+                                        'the UMG JSON-lines format (docs/data_format.md).')
             shards.extend(matched)
         return shards
 
