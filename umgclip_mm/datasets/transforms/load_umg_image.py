@@ -11,7 +11,8 @@ from ..skip_report import SKIPS
 
 @TRANSFORMS.register_module()
 class LoadUMGImage(BaseTransform):
-    """Read ``img_path`` into ``img`` (BGR uint8), checking it against the record's ``height``/``width``.
+    """Read ``img_path`` (or decode ``img_bytes`` when a streaming reader supplies them) into ``img`` (BGR uint8),
+    checking it against the record's ``height``/``width`` (filled in from the image when the record has none).
 
     Unlike mmcv's ``LoadImageFromFile``, a missing, unreadable or undecodable file (or one whose size disagrees
     with the record) returns ``None`` so that the data set skips the sample, and the reason is logged with the
@@ -30,8 +31,10 @@ class LoadUMGImage(BaseTransform):
     def transform(self, results: dict) -> Optional[dict]:
         path, source = results['img_path'], results.get('source', '?')
         try:
-            img = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args), flag='color',
-                                   channel_order='bgr')
+            data = results.pop('img_bytes', None)
+            if data is None:
+                data = fileio.get(path, backend_args=self.backend_args)
+            img = mmcv.imfrombytes(data, flag='color', channel_order='bgr')
         except FileNotFoundError:
             SKIPS('image not found', source, path)
             return None
@@ -42,7 +45,9 @@ class LoadUMGImage(BaseTransform):
             SKIPS('image undecodable', source, path)
             return None
         h, w = img.shape[:2]
-        if self.check_size and 'height' in results and (h, w) != (results['height'], results['width']):
+        if results.get('height') is None or results.get('width') is None:
+            results['height'], results['width'] = h, w
+        if self.check_size and (h, w) != (results['height'], results['width']):
             SKIPS('image size mismatch', source,
                   f"{path} is {w}x{h} but the record says {results['width']}x{results['height']}")
             return None
