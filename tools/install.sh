@@ -40,8 +40,6 @@ pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
 
 # torch first: mmcv is compiled against the installed torch.
 pip_install -r <(grep -E '^(torch|torchvision|numpy)==' "$ROOT/requirements/runtime.txt")
-# mmcv's setup.py imports pkg_resources, gone from setuptools>=70 (torch pulls a newer one in: pin after it).
-pip_install 'setuptools<70' wheel ninja
 
 mmcv_wheel() { ls "$WHEEL_CACHE"/mmcv-${MMCV_VERSION}-*.whl 2>/dev/null | head -n 1; }
 TORCH_TAG="$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')"
@@ -51,6 +49,9 @@ CUDA_OK="$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')"
 WHEEL_CACHE="$WHEEL_CACHE/torch-$TORCH_TAG-cuda$CUDA_OK"
 if [[ -z "$(mmcv_wheel)" ]]; then
     echo "[install] building mmcv $MMCV_VERSION with ops (about 12 minutes on 2 cores; done once, cached in $WHEEL_CACHE)"
+    # mmcv's setup.py imports pkg_resources, gone from setuptools>=70. Only the build needs the old one: the runtime
+    # install below brings back the setuptools>=77 that torch 2.14 declares.
+    pip_install 'setuptools<70' wheel ninja
     BUILD_DIR="$(mktemp -d)"
     trap 'rm -rf "$BUILD_DIR"' EXIT
     "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: --no-build-isolation \

@@ -151,3 +151,19 @@ def test_sample_captions_and_pack():
     assert s.caption == 'a' and s.region_caption == [''] and s.masks.shape == (0, 8, 8)
     drawn = {SampleCaptions().transform(dict(results))['caption'] for _ in range(50)}
     assert drawn == {'a', 'b'}
+
+
+def test_random_transforms_follow_the_seeded_global_generator(data):
+    """mmengine seeds numpy per worker from randomness=dict(seed=...): the same seed gives the same sample."""
+    write_shard(data / 's.jsonl', [record('a.png', captions=['one', 'two', 'three'])] * 4)
+    pipeline = [dict(type='umgclip_mm.LoadUMGImage'), dict(type='umgclip_mm.LoadUMGAnnotations'),
+                dict(type='umgclip_mm.UMGRandomResizedCrop', size=24, scale=(0.2, 1.0)),
+                dict(type='umgclip_mm.SampleCaptions'), dict(type='umgclip_mm.PackUMGInputs')]
+    ds = UMGDataset('s.jsonl', data_root=str(data), pipeline=pipeline)
+    draws = []
+    for seed in (0, 0, 1):
+        np.random.seed(seed)
+        out = [ds[i] for i in range(4)]
+        draws.append(([s['data_samples'].caption for s in out], [s['data_samples'].region_boxes for s in out]))
+    assert draws[0][0] == draws[1][0] and all(torch.equal(a, b) for a, b in zip(draws[0][1], draws[1][1]))
+    assert draws[0][0] != draws[2][0] or not all(torch.equal(a, b) for a, b in zip(draws[0][1], draws[2][1]))

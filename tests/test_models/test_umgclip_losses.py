@@ -3,7 +3,6 @@ import copy
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.structures import BaseDataElement
 
 from umgclip_mm.registry import MODELS

@@ -6,11 +6,11 @@ and from ours to transformers' names), are checked to give the same embeddings, 
 the same input: forward (no grad) and forward+backward, interleaved round by round so that machine noise falls on
 all three alike. Prints images/s, peak memory and our ratios against each reference.
 
-Peak memory is what one call adds on top of what was allocated before it, measured in a separate untimed pass
-after the timing: on CUDA torch's allocator peak; on CPU the peak resident set size, sampled every millisecond by a
-background thread, with glibc's free pages trimmed before each call and glibc told to map every allocation over 64 KiB on its own and unmap it when freed (so
-freed memory leaves the RSS and each call's peak is seen; that setting would slow the timed rounds, hence the
-separate pass).
+Peak memory is what one call adds on top of what was allocated before it, measured in a separate untimed pass after
+the timing: on CUDA torch's allocator peak; on CPU the peak resident set size, sampled every millisecond by a
+background thread, with glibc's free pages trimmed before each call and glibc told to map every allocation over 64
+KiB on its own and unmap it when freed (so freed memory leaves the RSS and each call's peak is seen; that setting
+would slow the timed rounds, hence the separate pass).
 
 Two more measurements of the pretraining path:
     --what token-reduction   training-step time (forward + backward) of our tower with UMG-CLIP's 75% token

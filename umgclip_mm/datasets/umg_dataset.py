@@ -161,13 +161,12 @@ class UMGDataset(Dataset):
                 'JSON-lines file (docs/data_format.md)? Fix the shard or raise max_bad_fraction.')
 
     def __getitem__(self, index: int) -> dict:
-        rng = np.random.default_rng()
         for _ in range(self.max_refetch + 1):
             rec = self.get_record(index)
             if rec is not None:
                 results = self.pipeline(rec)
                 if results is not None:
                     return results
-            index = (index + 1) % len(self) if self.test_mode else int(rng.integers(len(self)))
+            index = (index + 1) % len(self) if self.test_mode else int(np.random.randint(len(self)))
         raise RuntimeError(f'{self.max_refetch + 1} consecutive samples were skipped (last: {self.source(index)}); '
                            'see the warnings above for why')

@@ -1,10 +1,10 @@
 """UMGWebDataset: UMG-41M's own layout, one JSON beside each image, streamed from tar shards or folders."""
 import glob
 import json
-import os
 import os.path as osp
 from typing import Callable, Iterator, Optional, Sequence, Union
 
+import numpy as np
 import torch.distributed as dist
 from mmengine.dataset import Compose
 from torch.utils.data import IterableDataset, get_worker_info
@@ -133,7 +133,7 @@ class UMGWebDataset(IterableDataset):
             yield from self._samples()
             return
         import random
-        rng = random.Random()
+        rng = random.Random(int(np.random.randint(2**31)))  # derived from the seeded global generator
         buf = []
         for sample in self._samples():
             if len(buf) < self.shuffle_buffer:

@@ -1,2 +1,3 @@
-from .metrics import *  # noqa: F401,F403
-from .metrics import __all__
+from .metrics import MultiGranularityRetrievalMetric
+
+__all__ = ['MultiGranularityRetrievalMetric']

@@ -20,10 +20,10 @@ class SampleCaptions(BaseTransform):
     def _pick(self, captions, rng) -> str:
         if not captions:
             return ''
-        return captions[int(rng.integers(len(captions)))] if self.random else captions[0]
+        return captions[int(rng.randint(len(captions)))] if self.random else captions[0]
 
     def transform(self, results: dict) -> dict:
-        rng = np.random.default_rng()
+        rng = np.random  # the global generator, which mmengine seeds per worker
         results['caption'] = self._pick(results.get('captions', []), rng)
         results['region_caption'] = [self._pick(c, rng) for c in results.get('region_captions', [])]
         results['mask_caption'] = [self._pick(c, rng) for c in results.get('mask_captions', [])]

@@ -36,7 +36,7 @@ class UMGRandomResizedCrop(BaseTransform):
         self.min_visible = min_visible
         self.random = random
 
-    def crop_params(self, h: int, w: int, rng: np.random.Generator) -> Tuple[int, int, int, int]:
+    def crop_params(self, h: int, w: int, rng) -> Tuple[int, int, int, int]:
         """``(y, x, ch, cw)`` of a crop, as torchvision's RandomResizedCrop draws it (10 tries, then centre)."""
         area = h * w
         log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
@@ -45,7 +45,7 @@ class UMGRandomResizedCrop(BaseTransform):
             ar = math.exp(rng.uniform(*log_ratio))
             cw, ch = int(round(math.sqrt(target * ar))), int(round(math.sqrt(target / ar)))
             if 0 < cw <= w and 0 < ch <= h:
-                return int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1)), ch, cw
+                return int(rng.randint(0, h - ch + 1)), int(rng.randint(0, w - cw + 1)), ch, cw
         in_ratio = w / h
         if in_ratio < min(self.ratio):
             cw, ch = w, int(round(w / min(self.ratio)))
@@ -58,7 +58,7 @@ class UMGRandomResizedCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         h, w = img.shape[:2]
-        rng = np.random.default_rng()
+        rng = np.random  # the global generator, which mmengine seeds per worker (randomness=dict(seed=...))
         y, x, ch, cw = self.crop_params(h, w, rng) if self.random else (0, 0, h, w)
         flip = self.random and rng.random() < self.flip_prob
         oh, ow = self.size
