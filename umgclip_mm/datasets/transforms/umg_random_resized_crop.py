@@ -87,15 +87,15 @@ class UMGRandomResizedCrop(BaseTransform):
             full = masks.reshape(len(masks), -1).sum(1)
             cropped = masks[:, y:y + ch, x:x + cw]
             vis = cropped.reshape(len(masks), -1).sum(1)
-            keep = (vis > 0) & (vis >= self.min_visible * full)
-            resized = [cv2.resize(m, (ow, oh), interpolation=cv2.INTER_NEAREST) for m in cropped[keep]]
-            resized = [m[:, ::-1] if flip else m for m in resized]
-            nonempty = np.array([m.any() for m in resized], bool)
-            keep_idx = np.flatnonzero(keep)[nonempty] if len(resized) else np.zeros(0, int)
+            resized = {}
+            for i in np.flatnonzero((vis > 0) & (vis >= self.min_visible * full)):
+                m = cv2.resize(cropped[i], (ow, oh), interpolation=cv2.INTER_NEAREST)
+                if m.any():  # a sliver can vanish in the nearest-neighbour resize
+                    resized[i] = m[:, ::-1] if flip else m
             keep = np.zeros(len(masks), bool)
-            keep[keep_idx] = True
-            results['gt_masks'] = (np.ascontiguousarray(np.stack([m for m, k in zip(resized, nonempty) if k]))
-                                   if nonempty.any() else np.zeros((0, oh, ow), np.uint8))
+            keep[list(resized)] = True
+            results['gt_masks'] = (np.ascontiguousarray(np.stack(list(resized.values())))
+                                   if resized else np.zeros((0, oh, ow), np.uint8))
             self._select(results, ('mask_captions', 'mask_tags'), keep)
         return results
 

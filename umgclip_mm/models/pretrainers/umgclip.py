@@ -115,10 +115,13 @@ class UMGCLIP(BaseModel):
         feats = self.backbone.forward_features(inputs)
         return list(self._pool('mask', feats, masks)[0].split([len(m) for m in masks]))
 
-    def _pool(self, level: str, feats: dict, items: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Normalised embeddings ``[sum K_i, D]`` of boxes or masks, and whether each saw any valid token."""
-        device = feats['dense_tokens'].device
-        items = [x.to(device) for x in items]
+    def _pool(self, level: str, feats: dict,
+              items: List[Optional[torch.Tensor]]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Normalised embeddings ``[sum K_i, D]`` of boxes or masks (``None``: an image without any), and whether
+        each saw any valid token."""
+        tokens = feats['dense_tokens']
+        empty = tokens.new_zeros((0, 4) if level == 'region' else (0, 1, 1))
+        items = [empty if x is None else x.to(tokens.device) for x in items]
         if level == 'region':
             pooled, cover = self.region_pooler(feats['dense_tokens'], items, self.backbone.patch_size,
                                                feats['valid'])
@@ -207,8 +210,6 @@ class UMGCLIP(BaseModel):
                 embeds = F.normalize(feats['global_embeds'], dim=-1)
                 seen = torch.ones(len(embeds), dtype=torch.bool, device=embeds.device)
             else:
-                items = [x if x is not None else inputs.new_zeros((0, 4) if level == 'region' else
-                                                                  (0, *inputs.shape[-2:])) for x in items]
                 embeds, seen = self._pool(level, feats, items)
             seen = seen.tolist()
             cap_rows = [i for i, c in enumerate(caps) if c and seen[i]]
@@ -241,10 +242,10 @@ class UMGCLIP(BaseModel):
             per_image = [self._items(s, level) for s in data_samples]
             if not any(it is not None and len(it) for it, _, _ in per_image):
                 continue
-            items = [it if it is not None else inputs.new_zeros((0, 4) if level == 'region' else
-                                                                 (0, *inputs.shape[-2:])) for it, _, _ in per_image]
+            items = [it for it, _, _ in per_image]
             embeds, _ = self._pool(level, feats, items)
-            for sample, emb, (_, caps, _) in zip(data_samples, embeds.split([len(x) for x in items]), per_image):
+            sizes = [0 if it is None else len(it) for it in items]
+            for sample, emb, (_, caps, _) in zip(data_samples, embeds.split(sizes), per_image):
                 sample.set_field(emb, f'{level}_embeds')
                 sample.set_field(torch.stack([text_embeds[texts[c]] if c else zero for c in caps])
                                  if caps else img.new_zeros(0, self.embed_dims), f'{level}_text_embeds')
