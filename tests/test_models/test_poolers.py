@@ -18,6 +18,23 @@ def test_roi_align_pooler_on_cell_aligned_boxes():
     assert cover.tolist() == [1.0, 1.0]
 
 
+def test_roi_align_pooler_on_strided_views():
+    """The backbone hands the pooler a transposed (non-contiguous) token map; mmcv's kernel reads raw memory, so
+    without care it pools garbage. The pooled features of a strided view equal those of its contiguous copy and of
+    a box average computed directly."""
+    torch.manual_seed(0)
+    tokens = torch.randn(2, 36, 5)  # [B, h*w, C], as the transformer returns them
+    view = tokens.transpose(1, 2).reshape(2, 5, 6, 6)
+    assert not view.is_contiguous()
+    boxes = [torch.tensor([[8., 16., 40., 48.]]), torch.tensor([[16., 0., 48., 32.]])]
+    pooler = RoIAlignRegionPooler(output_size=4, sampling_ratio=1)
+    pooled, _ = pooler(view, boxes, stride=8)
+    torch.testing.assert_close(pooled, pooler(view.contiguous(), boxes, stride=8)[0])
+    # boxes of 4x4 whole cells, one bin per cell: RoIAlign samples each cell once, at its centre
+    torch.testing.assert_close(pooled[0], view[0, :, 2:6, 1:5].mean((1, 2)))
+    torch.testing.assert_close(pooled[1], view[1, :, 0:4, 2:6].mean((1, 2)))
+
+
 def test_roi_align_pooler_respects_validity():
     feats = torch.arange(16.).reshape(1, 1, 4, 4)
     valid = torch.zeros(1, 1, 4, 4)

@@ -3,7 +3,7 @@
 deterministic scenes, with a seen/unseen vocabulary split. See umgclip_mm/datasets/toy_world.py.
 
 Example:
-    python tools/dataset_converters/make_synthetic.py data/synthetic --num-train 200 --num-val 50 --size 128
+    python tools/dataset_converters/make_synthetic.py data/synthetic --num-train 2000 --num-val 100 --size 128
 """
 import argparse
 import os.path as osp
@@ -16,8 +16,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', help='output folder')
-    parser.add_argument('--num-train', type=int, default=200)
-    parser.add_argument('--num-val', type=int, default=50)
+    parser.add_argument('--num-train', type=int, default=2000)
+    parser.add_argument('--num-val', type=int, default=100)
     parser.add_argument('--size', type=int, default=128, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)

@@ -144,7 +144,7 @@ def _bbox(mask: np.ndarray) -> List[float]:
     return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
-def generate(out_dir: str, num_train: int = 200, num_val: int = 50, size: int = 128, seed: int = 0) -> Dict:
+def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int = 128, seed: int = 0) -> Dict:
     """Write the toy data set to ``out_dir``; returns a summary (counts per split and the file paths)."""
     vocab = classes()
     cat_ids = {name: i + 1 for i, (name, _) in enumerate(vocab)}

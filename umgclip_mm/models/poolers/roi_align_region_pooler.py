@@ -43,6 +43,9 @@ class RoIAlignRegionPooler(nn.Module):
         if len(rois) == 0:
             return feats.new_zeros(0, C), feats.new_zeros(0)
         rois = rois.to(feats.device, feats.dtype)
+        # mmcv's roi_align kernels index raw memory as if it were contiguous and silently return garbage for a
+        # strided view (e.g. a transposed token sequence), so the input is made contiguous here.
+        feats = feats.contiguous()
         if valid is None:
             pooled = roi_align(feats, rois, self.output_size, 1.0 / stride, self.sampling_ratio, 'avg', True)
             return pooled.mean((2, 3)), pooled.new_ones(len(rois))

@@ -43,7 +43,8 @@ class UMGCLIP(BaseModel):
         logit_scale_init (float): Initial ``logit_scale`` (CLIP: ``log(1 / 0.07)``).
         max_logit_scale (float): Upper clamp of ``exp(logit_scale)`` (CLIP: 100).
         loss_image_caption, loss_region_caption, loss_mask_caption (dict, optional): Default ``ContrastiveLoss``.
-        loss_image_tag, loss_region_tag, loss_mask_tag (dict, optional): Default ``MultiLabelTagLoss``.
+        loss_image_tag, loss_region_tag, loss_mask_tag (dict, optional): Default ``MultiLabelTagLoss``. A config
+            without ``type`` (e.g. ``dict(loss_weight=0)``) keeps the default loss with those arguments.
         data_preprocessor (dict, optional): Default: mmengine's ``ImgDataPreprocessor`` with CLIP's mean/std.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -75,9 +76,10 @@ class UMGCLIP(BaseModel):
         self.max_logit_scale = max_logit_scale
         given = dict(image_caption=loss_image_caption, image_tag=loss_image_tag, region_caption=loss_region_caption,
                      region_tag=loss_region_tag, mask_caption=loss_mask_caption, mask_tag=loss_mask_tag)
+        # A partial loss config (e.g. only ``loss_weight`` from ``--cfg-options``) keeps the default type.
         self.losses = nn.ModuleDict({
-            name: MODELS.build(cfg or dict(type='umgclip_mm.ContrastiveLoss' if name.endswith('caption') else
-                                           'umgclip_mm.MultiLabelTagLoss'))
+            name: MODELS.build(dict(type='umgclip_mm.ContrastiveLoss' if name.endswith('caption') else
+                                    'umgclip_mm.MultiLabelTagLoss', **(cfg or {})))
             for name, cfg in given.items()
         })
 
