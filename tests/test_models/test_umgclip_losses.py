@@ -87,3 +87,13 @@ def test_mismatched_annotations_are_a_clear_error(tiny_model_cfg):
     bad[0].region_caption = ['only one']
     with pytest.raises(ValueError, match='2 regions but 1 captions'):
         model.loss(torch.randn(3, 3, 32, 32), bad)
+
+
+def test_partial_loss_config_keeps_default_type(tiny_model_cfg):
+    """``--cfg-options model.loss_region_tag.loss_weight=0`` gives a config without ``type``."""
+    from umgclip_mm.models import ContrastiveLoss, MultiLabelTagLoss
+    model = MODELS.build(dict(tiny_model_cfg, loss_region_caption=dict(loss_weight=0.5),
+                              loss_region_tag=dict(loss_weight=0)))
+    assert isinstance(model.losses['region_caption'], ContrastiveLoss)
+    assert model.losses['region_caption'].loss_weight == 0.5
+    assert isinstance(model.losses['region_tag'], MultiLabelTagLoss) and model.losses['region_tag'].loss_weight == 0

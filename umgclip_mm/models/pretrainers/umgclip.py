@@ -78,8 +78,8 @@ class UMGCLIP(BaseModel):
                      region_tag=loss_region_tag, mask_caption=loss_mask_caption, mask_tag=loss_mask_tag)
         # A partial loss config (e.g. only ``loss_weight`` from ``--cfg-options``) keeps the default type.
         self.losses = nn.ModuleDict({
-            name: MODELS.build(dict(type='umgclip_mm.ContrastiveLoss' if name.endswith('caption') else
-                                    'umgclip_mm.MultiLabelTagLoss', **(cfg or {})))
+            name: MODELS.build({'type': 'umgclip_mm.ContrastiveLoss' if name.endswith('caption') else
+                                'umgclip_mm.MultiLabelTagLoss', **(cfg or {})})
             for name, cfg in given.items()
         })
 
