@@ -35,86 +35,16 @@ def parse_args(argv=None):
     return args
 
 
-def build_config(args):
-    """Load the config and apply the command line to it."""
-    from mmengine.config import Config, DictAction
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        options = argparse.Namespace()
-        DictAction(option_strings=[], dest='opts')(None, options, args.cfg_options)
-        cfg.merge_from_dict(options.opts)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume:
-        cfg.resume, cfg.load_from = True, args.resume
-    return cfg
-
-
-def local_checkpoints(cfg):
-    """``(where, path)`` of every local checkpoint the config will load: ``load_from`` and ``Pretrained``
-    ``init_cfg`` entries anywhere in the model."""
-    found = []
-    if cfg.get('load_from') and '://' not in str(cfg.load_from):
-        found.append(('load_from', cfg.load_from))
-
-    def walk(node, where):
-        if isinstance(node, dict):
-            init = node.get('init_cfg')
-            for item in init if isinstance(init, list) else [init]:
-                if isinstance(item, dict) and item.get('type') == 'Pretrained' and item.get('checkpoint') \
-                        and '://' not in str(item['checkpoint']):
-                    found.append((f'{where}.init_cfg', item['checkpoint']))
-            for key, value in node.items():
-                walk(value, f'{where}.{key}')
-        elif isinstance(node, (list, tuple)):
-            for i, value in enumerate(node):
-                walk(value, f'{where}[{i}]')
-
-    walk(cfg.get('model', {}), 'model')
-    return found
-
-
-def check_checkpoints_exist(cfg):
-    """Fail before building anything when a checkpoint the config names is not on disk."""
-    for where, path in local_checkpoints(cfg):
-        if not osp.isfile(osp.expanduser(path)):
-            raise FileNotFoundError(
-                f'{where} names the checkpoint {path!r}, which does not exist. Convert published CLIP weights '
-                f'with: python tools/model_converters/clip2umgclip.py SRC {path} (SRC: an OpenAI/open_clip file or '
-                f'a Hugging Face CLIPModel folder), or override the path with --cfg-options.')
-
-
-def setup_cpu_distributed(cfg):
-    """Make distributed training work on a machine without CUDA (gloo), as tests and CI run it.
-
-    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` whatever the backend, and its default DDP wrapper passes
-    ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. So on CPU we join torchrun's group with gloo
-    ourselves (the runner then skips its own init) and wrap with ``device_ids=None``. GPUs are untouched.
-    """
-    import torch
-    import torch.distributed as dist
-    if torch.cuda.is_available():
-        return
-    if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
-    if cfg.get('model_wrapper_cfg') is None:
-        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
-                                     find_unused_parameters=cfg.get('find_unused_parameters', False))
-
-
 def main(argv=None):
     args = parse_args(argv)
     import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list before any resume)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
     cfg = build_config(args)
     check_checkpoints_exist(cfg)
+    check_data_exist(cfg, ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else []))
     if args.launcher != 'none':
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

@@ -2,14 +2,10 @@
 # toy world, on CPU in minutes, and report region-text retrieval on held-out scenes.
 #   python tools/dataset_converters/make_synthetic.py data/synthetic
 #   python tools/train.py configs/quickstart/pretrain_synthetic.py
-_base_ = ['../_base_/models/umgclip_tiny.py', '../_base_/datasets/umg_synthetic.py',
+_base_ = ['../_base_/models/umgclip_toy.py', '../_base_/datasets/umg_synthetic.py',
           '../_base_/default_runtime.py']
 
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
-model = dict(
-    backbone=dict(img_size=64, patch_size=8, embed_dims=96, num_layers=3, num_heads=3, output_dims=64,
-                  out_indices=(2, ), token_reduction=dict(type='cluster', keep_ratio=0.25, iters=3)),
-    text_encoder=dict(context_length=16, embed_dims=96, num_layers=2, num_heads=3, output_dims=64))
 max_iters = 600
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=300)
 val_cfg = dict(type='ValLoop')

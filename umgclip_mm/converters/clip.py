@@ -131,7 +131,9 @@ def load_source(src: str) -> Tuple[StateDict, dict]:
 
 
 def detect_layout(state: StateDict) -> str:
-    """``'openai'`` or ``'hf'`` from the keys of a state dict; a clear error for anything else."""
+    """``'openai'``, ``'hf'``, ``'eva02_open_clip'`` (open_clip's EVA02 models, image tower under
+    ``visual.trunk.``) or ``'eva_clip'`` (the original EVA-CLIP release, image tower under ``visual.``) from the
+    keys of a state dict; a clear error for anything else."""
     if 'visual.conv1.weight' in state:
         return 'openai'
     if 'vision_model.embeddings.patch_embedding.weight' in state:
@@ -140,8 +142,12 @@ def detect_layout(state: StateDict) -> str:
         raise ValueError('these weights are already in UMGCLIP layout: load them directly with init_model')
     if 'visual.attnpool.c_proj.weight' in state or 'visual.layer1.0.conv1.weight' in state:
         raise ValueError('this is a ResNet CLIP: only ViT image towers are supported')
+    if 'visual.trunk.pos_embed' in state and any(k.startswith('visual.trunk.blocks.0.attn.') for k in state):
+        return 'eva02_open_clip'
+    if 'visual.pos_embed' in state and any(k.startswith('visual.blocks.0.') for k in state):
+        return 'eva_clip'
     if any(k.startswith('visual.trunk.') for k in state):
-        raise ValueError('this is an open_clip timm-tower model (visual.trunk.*): not supported by this converter')
+        raise ValueError('this is an open_clip timm-tower model (visual.trunk.*) other than EVA: not supported')
     sample = sorted(state)[:5]
     raise ValueError(f'unrecognised CLIP layout (first keys: {sample}). Expected an OpenAI / open_clip state dict '
                      "('visual.conv1.weight', 'transformer.resblocks.0...') or a Hugging Face CLIPModel "
@@ -207,14 +213,78 @@ def _convert_hf(state: StateDict) -> StateDict:
     return out
 
 
-def convert_state_dict(state: StateDict, layout: Optional[str] = None) -> StateDict:
-    """Rename (and fuse q/k/v, transpose projections) a CLIP state dict into UMGCLIP keys."""
+def _eva_prefix(layout: str) -> str:
+    return 'visual.trunk.' if layout == 'eva02_open_clip' else 'visual.'
+
+
+def infer_eva02_backbone(state: StateDict, layout: str, vision_heads: Optional[int] = None) -> dict:
+    """The ``EVA02CLIPViT`` config of the EVA image tower in a source state dict (open_clip or EVA-CLIP keys).
+
+    The published towers (B/16, L/14 at 224 or 336 px, E/14) are recognised by width, depth and patch size and get
+    timm's architecture (``EVA02_ARCHS``), including what weights cannot show (rotary grid, post-norm). Other sizes
+    are built from what the weights show, as pre-norm blocks with rotary embeddings at the trained grid and
+    ``vision_heads`` (default ``width // 64``) heads.
+    """
+    from umgclip_mm.models.backbones.eva02_clip_vit import EVA02_ARCHS
+    p = _eva_prefix(layout)
+    patch = state[p + 'patch_embed.proj.weight']
+    width, patch_size = patch.shape[0], patch.shape[-1]
+    depth = _num_layers(state, p + 'blocks.')
+    num_pos = state[p + 'pos_embed'].shape[-2]
+    grid = int(round((num_pos - 1)**0.5))
+    if grid * grid + 1 != num_pos:
+        raise ValueError(f'{p}pos_embed is not 1 + a square grid of positions')
+    head = state.get(p + 'head.weight')
+    if head is None:
+        raise KeyError(f'{p}head.weight (the projection into the joint space) is missing')
+    cfg = dict(type='umgclip_mm.EVA02CLIPViT', img_size=grid * patch_size, output_dims=head.shape[0])
+    for name, arch in EVA02_ARCHS.items():
+        if (arch['embed_dim'], arch['depth'], arch['patch_size']) == (width, depth, patch_size):
+            return dict(cfg, arch=name)
+    b0 = p + 'blocks.0.'
+    fc1 = state.get(b0 + 'mlp.fc1_g.weight', state.get(b0 + 'mlp.w1.weight', state.get(b0 + 'mlp.fc1.weight')))
+    arch = dict(patch_size=patch_size, embed_dim=width, depth=depth, num_heads=vision_heads or max(width // 64, 1),
+                qkv_fused=b0 + 'attn.qkv.weight' in state, mlp_ratio=fc1.shape[0] / width,
+                swiglu_mlp=(b0 + 'mlp.fc1_g.weight') in state or (b0 + 'mlp.w1.weight') in state,
+                scale_mlp=(b0 + 'mlp.norm.weight') in state or (b0 + 'mlp.ffn_ln.weight') in state,
+                scale_attn_inner=(b0 + 'attn.norm.weight') in state or (b0 + 'attn.inner_attn_ln.weight') in state,
+                use_rot_pos_emb=True, ref_feat_shape=(grid, grid))
+    return dict(cfg, arch=arch)
+
+
+def _convert_eva(state: StateDict, layout: str, backbone_cfg: dict) -> StateDict:
+    """Image tower through timm's own EVA checkpoint filter (it maps open_clip and EVA-CLIP keys onto timm's
+    ``Eva``), text tower and ``logit_scale`` as open_clip's."""
+    from timm.models.eva import checkpoint_filter_fn
+
+    from umgclip_mm.registry import MODELS
+    with torch.device('meta'):  # only shapes are needed: E/14 would otherwise allocate 4.4B parameters
+        tower = MODELS.build(backbone_cfg)
+    visual = {k: v for k, v in state.items() if k.startswith('visual.')}
+    trunk = checkpoint_filter_fn(visual, tower.trunk)
+    expected = set(tower.trunk.state_dict())
+    unknown = sorted(set(trunk) - expected)
+    missing = sorted(expected - set(trunk))
+    if unknown or missing:
+        raise KeyError(f'the EVA image tower does not fit {backbone_cfg["arch"]}: unexpected {unknown[:6]}, '
+                       f'missing {missing[:6]}')
+    out = _convert_openai({k: v for k, v in state.items() if not k.startswith('visual.')})
+    out.update((f'backbone.trunk.{k}', v) for k, v in trunk.items())
+    return out
+
+
+def convert_state_dict(state: StateDict, layout: Optional[str] = None, backbone_cfg: Optional[dict] = None
+                       ) -> StateDict:
+    """Rename (and fuse q/k/v, transpose projections) a CLIP state dict into UMGCLIP keys (EVA layouts need the
+    ``backbone_cfg`` from :func:`infer_eva02_backbone`)."""
     layout = layout or detect_layout(state)
     if layout == 'openai':
         return _convert_openai(state)
     if layout == 'hf':
         return _convert_hf(state)
-    raise ValueError(f"layout must be 'openai' or 'hf', got {layout!r}")
+    if layout in ('eva02_open_clip', 'eva_clip'):
+        return _convert_eva(state, layout, backbone_cfg or infer_eva02_backbone(state, layout))
+    raise ValueError(f"layout must be 'openai', 'hf', 'eva02_open_clip' or 'eva_clip', got {layout!r}")
 
 
 def _num_layers(state: StateDict, prefix: str) -> int:
@@ -235,8 +305,7 @@ def infer_model_config(state: StateDict, vision_heads: Optional[int] = None, tex
         act (str): ``'quick_gelu'`` or ``'gelu'``.
         ln_eps (float): LayerNorm epsilon.
     """
-    required = ['backbone.patch_embed.weight', 'backbone.pos_embed', 'backbone.proj',
-                'text_encoder.token_embedding.weight', 'text_encoder.pos_embed', 'text_encoder.proj']
+    required = ['backbone.patch_embed.weight', 'backbone.pos_embed', 'backbone.proj']
     missing = [k for k in required if k not in state]
     if missing:
         raise KeyError(f'the weights lack {missing}: a partial or non-CLIP checkpoint?')
@@ -245,20 +314,30 @@ def infer_model_config(state: StateDict, vision_heads: Optional[int] = None, tex
     grid = int(round((state['backbone.pos_embed'].shape[0] - 1)**0.5))
     if grid * grid + 1 != state['backbone.pos_embed'].shape[0]:
         raise ValueError('backbone.pos_embed is not 1 + a square grid of positions')
-    text_width = state['text_encoder.token_embedding.weight'].shape[1]
     backbone = dict(
         type='umgclip_mm.UMGCLIPViT', img_size=grid * patch_size, patch_size=patch_size, embed_dims=width,
         num_layers=_num_layers(state, 'backbone.transformer.layers.'), num_heads=vision_heads or max(width // 64, 1),
         mlp_ratio=state['backbone.transformer.layers.0.mlp.fc1.weight'].shape[0] / width,
         output_dims=state['backbone.proj'].shape[1], act=act, ln_eps=ln_eps)
-    text_encoder = dict(
+    return dict(type='umgclip_mm.UMGCLIP', backbone=backbone, text_encoder=infer_text_config(state, text_heads, act,
+                                                                                              ln_eps))
+
+
+def infer_text_config(state: StateDict, text_heads: Optional[int] = None, act: str = 'quick_gelu',
+                      ln_eps: float = 1e-5) -> dict:
+    """The ``UMGCLIPTextEncoder`` config of the converted text tower in ``state`` (UMGCLIP keys)."""
+    required = ['text_encoder.token_embedding.weight', 'text_encoder.pos_embed', 'text_encoder.proj']
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise KeyError(f'the weights lack {missing}: a partial or non-CLIP checkpoint?')
+    text_width = state['text_encoder.token_embedding.weight'].shape[1]
+    return dict(
         type='umgclip_mm.UMGCLIPTextEncoder', vocab_size=state['text_encoder.token_embedding.weight'].shape[0],
         context_length=state['text_encoder.pos_embed'].shape[0], embed_dims=text_width,
         num_layers=_num_layers(state, 'text_encoder.transformer.layers.'),
         num_heads=text_heads or max(text_width // 64, 1),
         mlp_ratio=state['text_encoder.transformer.layers.0.mlp.fc1.weight'].shape[0] / text_width,
         output_dims=state['text_encoder.proj'].shape[1], act=act, ln_eps=ln_eps)
-    return dict(type='umgclip_mm.UMGCLIP', backbone=backbone, text_encoder=text_encoder)
 
 
 def convert_clip(src: str, vision_heads: Optional[int] = None, text_heads: Optional[int] = None,
@@ -277,7 +356,9 @@ def convert_clip(src: str, vision_heads: Optional[int] = None, text_heads: Optio
     """
     state, info = load_source(src)
     layout = detect_layout(state)
-    converted = convert_state_dict(state, layout)
+    eva = layout in ('eva02_open_clip', 'eva_clip')
+    backbone_cfg = infer_eva02_backbone(state, layout, vision_heads) if eva else None
+    converted = convert_state_dict(state, layout, backbone_cfg)
     ln_eps = 1e-5
     hf = info.get('hf_config')
     if hf:
@@ -286,11 +367,15 @@ def convert_clip(src: str, vision_heads: Optional[int] = None, text_heads: Optio
         text_heads = text_heads or tcfg.get('num_attention_heads')
         act = act or vcfg.get('hidden_act')
         ln_eps = vcfg.get('layer_norm_eps', ln_eps)
-    act = act or 'quick_gelu'
+    act = act or ('gelu' if eva else 'quick_gelu')  # open_clip's EVA02 text towers use nn.GELU
     if act not in ('quick_gelu', 'gelu'):
         raise ValueError(f"unsupported activation {act!r}: UMGCLIP towers use 'quick_gelu' or 'gelu'")
-    model_cfg = infer_model_config(converted, vision_heads, text_heads, act, ln_eps)
-    for tower in ('backbone', 'text_encoder'):
+    if eva:
+        model_cfg = dict(type='umgclip_mm.UMGCLIP', backbone=backbone_cfg,
+                         text_encoder=infer_text_config(converted, text_heads, act, ln_eps))
+    else:
+        model_cfg = infer_model_config(converted, vision_heads, text_heads, act, ln_eps)
+    for tower in ('backbone', 'text_encoder')[1 if eva else 0:]:
         cfg = model_cfg[tower]
         if cfg['embed_dims'] % cfg['num_heads']:
             raise ValueError(f"{tower}: width {cfg['embed_dims']} is not divisible by {cfg['num_heads']} heads")

@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 
 from umgclip_mm.registry import MODELS
 from ..layers import Transformer, init_clip_transformer_
+from ..layers.token_reduction import check_token_reduction, reduce_patch_tokens, restore_patch_grid
 
 
 def resize_pos_embed(pos_embed: torch.Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int],
@@ -95,14 +96,7 @@ class UMGCLIPViT(BaseModule):
         self.out_indices = sorted(i % num_layers for i in out_indices)
         self.dense_mode = dense_mode
         self.frozen = frozen
-        self.token_reduction = dict(token_reduction) if token_reduction else None
-        if self.token_reduction:
-            kind = self.token_reduction.setdefault('type', 'cluster')
-            ratio = self.token_reduction.setdefault('keep_ratio', 0.25)
-            self.token_reduction.setdefault('iters', 3)
-            if kind not in ('cluster', 'random') or not 0 < ratio <= 1:
-                raise ValueError(f"token_reduction needs type 'cluster' or 'random' and 0 < keep_ratio <= 1, got "
-                                 f'{token_reduction}')
+        self.token_reduction = check_token_reduction(token_reduction)
 
         self.patch_embed = nn.Conv2d(3, embed_dims, patch_size, patch_size, bias=False)
         self.cls_token = nn.Parameter(torch.empty(embed_dims))
@@ -146,48 +140,22 @@ class UMGCLIPViT(BaseModule):
         return self.post_norm(tokens) @ self.proj
 
     def reduce_tokens(self, x: torch.Tensor) -> Tuple[torch.Tensor, dict]:
-        """Apply ``token_reduction`` to embedded tokens ``[B, 1 + N, C]``.
+        """Apply ``token_reduction`` to embedded tokens ``[B, 1 + N, C]`` (the class token is kept).
 
         Returns:
             tuple: the reduced tokens ``[B, 1 + K, C]`` and what :meth:`restore_grid` needs to map them back
             (``attn_mask`` hides empty clusters from attention).
         """
-        cls, patches = x[:, :1], x[:, 1:]
-        B, N, C = patches.shape
-        K = max(1, int(round(N * self.token_reduction['keep_ratio'])))
-        if self.token_reduction['type'] == 'random':
-            keep = torch.rand(B, N, device=x.device).argsort(dim=1)[:, :K]
-            kept = patches.gather(1, keep[..., None].expand(-1, -1, C))
-            return torch.cat([cls, kept], 1), dict(keep=keep, num_patches=N)
-        with torch.no_grad():
-            feats = F.normalize(patches.detach().float(), dim=-1)
-            centers = feats[:, torch.linspace(0, N - 1, K, device=x.device).round().long()]
-            for _ in range(self.token_reduction['iters']):
-                assign = (feats @ centers.transpose(1, 2)).argmax(-1)
-                onehot = F.one_hot(assign, K).float()
-                sums = onehot.transpose(1, 2) @ feats
-                centers = torch.where(onehot.sum(1)[..., None] > 0, F.normalize(sums, dim=-1), centers)
-            assign = (feats @ centers.transpose(1, 2)).argmax(-1)
-        onehot = F.one_hot(assign, K).to(patches.dtype)
-        counts = onehot.sum(1)
-        merged = (onehot.transpose(1, 2) @ patches) / counts.clamp(min=1)[..., None]
-        keys = torch.cat([counts.new_ones(B, 1), counts], 1) > 0
-        return torch.cat([cls, merged], 1), dict(assign=assign, attn_mask=keys[:, None, None, :])
+        patches, info = reduce_patch_tokens(x[:, 1:], self.token_reduction)
+        if 'present' in info:
+            keys = torch.cat([info['present'].new_ones(x.shape[0], 1), info['present']], 1)
+            info['attn_mask'] = keys[:, None, None, :]
+        return torch.cat([x[:, :1], patches], 1), info
 
     @staticmethod
     def restore_grid(tokens: torch.Tensor, info: Optional[dict]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Map reduced patch tokens ``[B, K, C]`` back to the full grid ``[B, N, C]``; also return the validity
-        ``[B, N]`` of each position (None when every position holds its own features)."""
-        if info is None:
-            return tokens, None
-        C = tokens.shape[-1]
-        if 'assign' in info:
-            return tokens.gather(1, info['assign'][..., None].expand(-1, -1, C)), None
-        keep = info['keep']
-        full = tokens.new_zeros(tokens.shape[0], info['num_patches'], C)
-        full = full.scatter(1, keep[..., None].expand(-1, -1, C), tokens)
-        valid = tokens.new_zeros(tokens.shape[0], info['num_patches']).scatter(1, keep, 1.0)
-        return full, valid
+        """See :func:`restore_patch_grid`."""
+        return restore_patch_grid(tokens, info)
 
     def forward_features(self, x: torch.Tensor, with_dense: bool = True) -> Dict[str, Union[torch.Tensor, List]]:
         """Run the tower once and return every output.

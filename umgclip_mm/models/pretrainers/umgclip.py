@@ -110,17 +110,19 @@ class UMGCLIP(BaseModel):
     def encode_regions(self, inputs: torch.Tensor, boxes: List[torch.Tensor]) -> List[torch.Tensor]:
         """Embeddings of boxes: per image ``[K_i, 4]`` xyxy in input pixels -> list of ``[K_i, D]``."""
         feats = self.backbone.forward_features(inputs)
-        return list(self._pool('region', feats, boxes)[0].split([len(b) for b in boxes]))
+        return list(self.pool('region', feats, boxes)[0].split([len(b) for b in boxes]))
 
     def encode_masks(self, inputs: torch.Tensor, masks: List[torch.Tensor]) -> List[torch.Tensor]:
         """Embeddings of masks: per image ``[K_i, H, W]`` (any resolution, covering the input) -> ``[K_i, D]``."""
         feats = self.backbone.forward_features(inputs)
-        return list(self._pool('mask', feats, masks)[0].split([len(m) for m in masks]))
+        return list(self.pool('mask', feats, masks)[0].split([len(m) for m in masks]))
 
-    def _pool(self, level: str, feats: dict,
-              items: List[Optional[torch.Tensor]]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Normalised embeddings ``[sum K_i, D]`` of boxes or masks (``None``: an image without any), and whether
-        each saw any valid token."""
+    def pool(self, level: str, feats: dict,
+             items: List[Optional[torch.Tensor]]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Normalised embeddings ``[sum K_i, D]`` of boxes (``level='region'``, per image ``[K_i, 4]``) or masks
+        (``'mask'``, per image ``[K_i, H, W]``; ``None``: an image without any) from the output of one
+        ``backbone.forward_features`` pass, and whether each saw any valid token. ``encode_regions`` and
+        ``encode_masks`` without a second pass through the tower."""
         tokens = feats['dense_tokens']
         empty = tokens.new_zeros((0, 4) if level == 'region' else (0, 1, 1))
         items = [empty if x is None else x.to(tokens.device) for x in items]
@@ -212,7 +214,7 @@ class UMGCLIP(BaseModel):
                 embeds = F.normalize(feats['global_embeds'], dim=-1)
                 seen = torch.ones(len(embeds), dtype=torch.bool, device=embeds.device)
             else:
-                embeds, seen = self._pool(level, feats, items)
+                embeds, seen = self.pool(level, feats, items)
             seen = seen.tolist()
             cap_rows = [i for i, c in enumerate(caps) if c and seen[i]]
             cap_loss = self.losses[f'{level}_caption']
@@ -245,7 +247,7 @@ class UMGCLIP(BaseModel):
             if not any(it is not None and len(it) for it, _, _ in per_image):
                 continue
             items = [it for it, _, _ in per_image]
-            embeds, _ = self._pool(level, feats, items)
+            embeds, _ = self.pool(level, feats, items)
             sizes = [0 if it is None else len(it) for it in items]
             for sample, emb, (_, caps, _) in zip(data_samples, embeds.split(sizes), per_image):
                 sample.set_field(emb, f'{level}_embeds')

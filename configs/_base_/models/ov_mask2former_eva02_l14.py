@@ -1,0 +1,14 @@
+# Open-vocabulary Mask2Former (umgclip_mm.OVMask2Former) on the frozen towers of umgclip_eva02_l14.py.
+_base_ = ['./umgclip_eva02_l14.py', './ov_mask2former_parts.py']
+model = dict(
+    _delete_=True,
+    type='umgclip_mm.OVMask2Former',
+    clip={{_base_.model}},
+    data_preprocessor={{_base_.ov_data_preprocessor}},
+    neck={{_base_.ov_neck}},
+    panoptic_head={{_base_.ov_head}},
+    panoptic_fusion_head={{_base_.ov_fusion_head}},
+    train_cfg={{_base_.ov_train_cfg}},
+    test_cfg={{_base_.ov_test_cfg}},
+    train_vocab=dict(dataset='mmdet.CocoPanopticDataset'),  # Mask2Former's default: COCO panoptic's 133 classes
+    ensemble={{_base_.ov_ensemble}})
