@@ -8,11 +8,12 @@ def test_benchmark_tiny():
     out = run_tool('tools/analysis/benchmark.py', '--arch', 'tiny', '--batch', '2', '--img', '32', '--rounds', '1',
                    '--threads', '1').stdout
     diffs = [float(d) for d in re.findall(r'max \|diff\| of embeddings = \S+ raw, (\S+) L2-normalised', out)]
-    assert len(diffs) == 2 and max(diffs) < 1e-4, out
+    assert len(diffs) == 3 and max(diffs) < 1e-4, out
     for mode in ('forward', 'forward+backward'):
         rows = [line for line in out.splitlines() if line.startswith(mode + ' ')]
-        assert [r.split()[1] for r in rows] == ['ours', 'transformers', 'open_clip'], out
-        assert all(re.search(r'\d+\.\d+x', r) for r in rows[1:]), out
+        assert [r.split()[1] for r in rows] == ['ours', 'transformers', 'open_clip', 'ours_eva02', 'timm_eva02',
+                                                'EVA02'], out
+        assert all(re.search(r'\d+\.\d+x', rows[i]) for i in (1, 2, 4, 5)), out
 
 
 def test_benchmark_pretraining_modes():

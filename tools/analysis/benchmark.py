@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-"""Throughput and peak memory of our CLIP image tower against transformers' and open_clip's, side by side.
+"""Throughput and peak memory of our CLIP image towers against transformers', open_clip's and timm's, side by side.
 
 All three towers carry the same weights (a random open_clip model, converted to ours with the project's converter
 and from ours to transformers' names), are checked to give the same embeddings, then timed in this one process on
 the same input: forward (no grad) and forward+backward, interleaved round by round so that machine noise falls on
-all three alike. Prints images/s, peak memory and our ratios against each reference.
+all three alike. Prints images/s, peak memory and our ratios against each reference. Where the size has an EVA02-CLIP
+tower (B/16, L/14, tiny), our EVA02 wrapper and timm's Eva with the same weights are timed beside them.
 
 Peak memory is what one call adds on top of what was allocated before it, measured in a separate untimed pass after
 the timing: on CUDA torch's allocator peak; on CPU the peak resident set size, sampled every millisecond by a
@@ -36,11 +37,18 @@ import torch.nn.functional as F
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 ARCHS = {  # open_clip vision/text configs; heads are 64 wide as in every published CLIP
-    'vitb16': dict(width=768, layers=12, patch_size=16, text_width=512, text_layers=12, embed_dim=512),
+    'vitb16': dict(width=768, layers=12, patch_size=16, text_width=512, text_layers=12, embed_dim=512,
+                   eva02='eva02_base_patch16_clip_224'),
     'vitb32': dict(width=768, layers=12, patch_size=32, text_width=512, text_layers=12, embed_dim=512),
-    'vitl14': dict(width=1024, layers=24, patch_size=14, text_width=768, text_layers=12, embed_dim=768),
-    'tiny': dict(width=128, layers=2, patch_size=16, text_width=128, text_layers=1, embed_dim=64),
+    'vitl14': dict(width=1024, layers=24, patch_size=14, text_width=768, text_layers=12, embed_dim=768,
+                   eva02='eva02_large_patch14_clip_224'),
+    'tiny': dict(width=128, layers=2, patch_size=16, text_width=128, text_layers=1, embed_dim=64,
+                 eva02=dict(patch_size=16, embed_dim=128, depth=2, num_heads=2, qkv_fused=False, mlp_ratio=4 * 2 / 3,
+                            swiglu_mlp=True, scale_mlp=True, scale_attn_inner=True, use_rot_pos_emb=True,
+                            ref_feat_shape=(2, 2))),
 }
+# Rows compared: (ours, reference). The EVA02 reference is timm's Eva, which open_clip's EVA02 models run.
+PAIRS = (('ours', 'transformers'), ('ours', 'open_clip'), ('ours_eva02', 'timm_eva02'))
 
 
 def parse_args(argv=None):
@@ -133,13 +141,22 @@ def build_towers(arch, img_size, device):
     missing, unexpected = hf.load_state_dict(hf_sd, strict=False)
     assert not unexpected and all(k.endswith('position_ids') for k in missing), (missing, unexpected)
     towers = dict(ours=ours, transformers=hf, open_clip=oc.visual)
+    if a.get('eva02'):  # the EVA02-CLIP tower of the same size: our wrapper and timm's Eva with its weights
+        ours_eva = MODELS.build(dict(type='umgclip_mm.EVA02CLIPViT', arch=a['eva02'], img_size=img_size,
+                                     output_dims=a['embed_dim']))
+        from timm.models.eva import Eva
+        from umgclip_mm.models.backbones import EVA02_ARCHS
+        arch = EVA02_ARCHS[a['eva02']] if isinstance(a['eva02'], str) else a['eva02']
+        timm_eva = Eva(img_size=img_size, num_classes=a['embed_dim'], global_pool='token', **arch)
+        timm_eva.load_state_dict(ours_eva.trunk.state_dict())
+        towers.update(ours_eva02=ours_eva, timm_eva02=timm_eva)
     return {k: m.to(device) for k, m in towers.items()}
 
 
 def run(model, name, x, backward):
     if name == 'transformers':
         out = model(pixel_values=x).image_embeds
-    elif name == 'ours':
+    elif name.startswith('ours'):
         out = model.forward_features(x, with_dense=False)['global_embeds']
     else:
         out = model(x)
@@ -224,8 +241,10 @@ def main(argv=None):
     towers = build_towers(args.arch, args.img, device)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device)
     with torch.no_grad():
-        ref = run(towers['ours'], 'ours', x, False)
-        for name in ('transformers', 'open_clip'):
+        for mine, name in PAIRS:
+            if name not in towers:
+                continue
+            ref = run(towers[mine], mine, x, False)
             out = run(towers[name], name, x, False)
             raw = (out - ref).abs().max()
             normed = (F.normalize(out, dim=-1) - F.normalize(ref, dim=-1)).abs().max()
@@ -262,12 +281,18 @@ def main(argv=None):
     dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
     print(f'\nViT {args.arch}, {args.img}px, batch {args.batch}, fp32, {dev}, median of {args.rounds} rounds')
     print(f"{'mode':<17}{'model':<14}{'images/s':>10}{'peak MiB':>10}{'ours/it speed':>15}{'ours/it mem':>13}")
+    mine_of = {ref: mine for mine, ref in PAIRS}
     for mode, rows in results.items():
-        ours_ips, ours_mem = rows['ours']
         for name, (ips, mem) in rows.items():
-            speed = f'{ours_ips / ips:.2f}x' if name != 'ours' else ''
-            memr = f'{ours_mem / mem:.2f}x' if name != 'ours' and min(mem, ours_mem) > 2**20 else ''
+            speed = memr = ''
+            if name in mine_of:
+                ours_ips, ours_mem = rows[mine_of[name]]
+                speed = f'{ours_ips / ips:.2f}x'
+                memr = f'{ours_mem / mem:.2f}x' if min(mem, ours_mem) > 2**20 else ''
             print(f'{mode:<17}{name:<14}{ips:>10.1f}{mem / 2**20:>10.0f}{speed:>15}{memr:>13}')
+        if 'ours_eva02' in rows:
+            print(f"{mode:<17}EVA02 tower / OpenAI-style tower (ours): speed "
+                  f"{rows['ours_eva02'][0] / rows['ours'][0]:.2f}x")
     return results
 
 
