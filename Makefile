@@ -10,11 +10,13 @@ PYTEST_ARGS ?=
 install:
 	bash tools/install.sh $(VENV)
 
-# Generates the toy world (deterministic, about a second) and pretrains tiny towers on it at all three
-# granularities, evaluating image/region/mask-text retrieval on held-out scenes (a few minutes on CPU).
+# Generates the toy world (deterministic, about 10 s), pretrains tiny towers on it at all three granularities
+# (image/region/mask-text retrieval on held-out scenes), then trains open-vocabulary panoptic segmentation on the
+# frozen towers with the seen classes and evaluates PQ on seen and unseen ones (about 6 minutes on 2 CPU cores).
 quickstart: install
 	$(PY) tools/dataset_converters/make_synthetic.py data/synthetic
 	$(PY) tools/train.py configs/quickstart/pretrain_synthetic.py --work-dir work_dirs/quickstart
+	$(PY) tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir work_dirs/quickstart_panoptic
 
 # The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
 test: install

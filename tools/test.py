@@ -32,10 +32,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
     cfg = build_config(args)
     if not osp.isfile(args.checkpoint):

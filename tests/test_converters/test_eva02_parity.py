@@ -3,11 +3,11 @@ UMGCLIPViT's contract (dense outputs, token reduction, poolers, the panoptic mod
 import pytest
 import torch
 import torch.nn.functional as F
-
-from umgclip_mm.converters import convert_clip, save_config
-from umgclip_mm.apis import init_model
-from umgclip_mm.registry import MODELS
 from test_converters.clip_sources import make_open_clip
+
+from umgclip_mm.apis import init_model
+from umgclip_mm.converters import convert_clip, save_config
+from umgclip_mm.registry import MODELS
 
 open_clip = pytest.importorskip('open_clip')
 timm_eva = pytest.importorskip('timm.models.eva')
@@ -125,9 +125,10 @@ def test_frozen_tower_and_errors():
 def test_panoptic_model_on_the_eva02_tower():
     """Changing only the backbone block: the open-vocabulary panoptic model runs on an EVA02 tower."""
     import os.path as osp
+
+    from conftest import REPO
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from conftest import REPO
     from test_models.test_ov_panoptic import samples
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'quickstart', 'panoptic_synthetic.py'))
     cfg.model.clip = dict(type='umgclip_mm.UMGCLIP',

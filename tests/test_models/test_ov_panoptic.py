@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import REPO
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
-from conftest import REPO
 from umgclip_mm.models.utils import build_vocabulary, clean_class_name, geometric_ensemble
 from umgclip_mm.registry import MODELS
 

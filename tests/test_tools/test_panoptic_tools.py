@@ -5,7 +5,6 @@ import json
 import os.path as osp
 
 import pytest
-
 from conftest import run_tool
 
 CFG = 'configs/quickstart/panoptic_synthetic.py'

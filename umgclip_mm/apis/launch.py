@@ -68,10 +68,14 @@ def check_checkpoints_exist(cfg, skip_init_cfg: bool = False):
     ``load_from``, for testing, where the runner never runs ``init_weights``)."""
     for where, path in local_checkpoints(cfg, skip_init_cfg):
         if not osp.isfile(osp.expanduser(path)):
-            raise FileNotFoundError(
-                f'{where} names the checkpoint {path!r}, which does not exist. Convert published CLIP weights '
-                f'with: python tools/model_converters/clip2umgclip.py SRC {path} (SRC: an OpenAI/open_clip file or '
-                f'a Hugging Face CLIPModel folder), or override the path with --cfg-options.')
+            if 'work_dirs' in str(path):
+                how = ('it is written by an earlier training run (the config\'s header names it; for the '
+                       'quickstarts: make quickstart)')
+            else:
+                how = (f'convert published CLIP weights with: python tools/model_converters/clip2umgclip.py SRC '
+                       f'{path} (SRC: an OpenAI/open_clip/EVA-CLIP file or a Hugging Face CLIPModel folder)')
+            raise FileNotFoundError(f'{where} names the checkpoint {path!r}, which does not exist: {how}; or '
+                                    f'override the path with --cfg-options.')
 
 
 def setup_cpu_distributed(cfg):

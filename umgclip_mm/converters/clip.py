@@ -319,8 +319,8 @@ def infer_model_config(state: StateDict, vision_heads: Optional[int] = None, tex
         num_layers=_num_layers(state, 'backbone.transformer.layers.'), num_heads=vision_heads or max(width // 64, 1),
         mlp_ratio=state['backbone.transformer.layers.0.mlp.fc1.weight'].shape[0] / width,
         output_dims=state['backbone.proj'].shape[1], act=act, ln_eps=ln_eps)
-    return dict(type='umgclip_mm.UMGCLIP', backbone=backbone, text_encoder=infer_text_config(state, text_heads, act,
-                                                                                              ln_eps))
+    text_encoder = infer_text_config(state, text_heads, act, ln_eps)
+    return dict(type='umgclip_mm.UMGCLIP', backbone=backbone, text_encoder=text_encoder)
 
 
 def infer_text_config(state: StateDict, text_heads: Optional[int] = None, act: str = 'quick_gelu',

@@ -5,8 +5,8 @@ from mmdet.evaluation.metrics import CocoPanopticMetric
 from mmdet.evaluation.metrics.coco_panoptic_metric import PQStat
 from mmengine.logging import MMLogger
 
-from umgclip_mm.registry import METRICS
 from umgclip_mm.models.utils.vocabulary import clean_class_name, read_class_file
+from umgclip_mm.registry import METRICS
 
 
 @METRICS.register_module()

@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch.utils.checkpoint import checkpoint
 
 from umgclip_mm.registry import MODELS
+
 from ..layers.token_reduction import check_token_reduction, kept_positions, reduce_patch_tokens, restore_patch_grid
 
 # The EVA02-CLIP image towers, as timm builds them (timm.models.eva): architecture facts of the published models.

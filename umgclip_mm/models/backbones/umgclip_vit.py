@@ -202,4 +202,3 @@ class UMGCLIPViT(BaseModule):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Feature maps ``[B, C, h, w]`` at ``out_indices``, the backbone contract of mmdet / mmseg necks."""
         return tuple(self.forward_features(x, with_dense=False)['feature_maps'])
-

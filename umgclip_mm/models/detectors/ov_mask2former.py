@@ -11,6 +11,7 @@ from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+
 from ..utils.ov_ensemble import geometric_ensemble
 from ..utils.vocabulary import DEFAULT_TEMPLATES, Vocabulary, build_vocabulary
 

@@ -4,6 +4,7 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+
 from .text_embedding_classifier import TextEmbeddingClassifier
 
 
