@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from test_converters.clip_sources import make_open_clip
+from test_converters.test_clip_parity import convert as convert_through_files
 
 from umgclip_mm.apis import init_model
-from umgclip_mm.converters import convert_clip, save_config
 from umgclip_mm.registry import MODELS
 
 open_clip = pytest.importorskip('open_clip')
@@ -18,11 +18,9 @@ TEXTS = ['a photo of a cat', 'a red star', '']
 
 
 def convert(src, tmp_path, **kw):
-    ckpt, model_cfg = convert_clip(str(src), **kw)
-    dst, cfg = tmp_path / 'converted.pth', tmp_path / 'converted_cfg.py'
-    torch.save(ckpt, dst)
-    save_config(model_cfg, str(cfg))
-    return init_model(str(cfg), str(dst)), model_cfg
+    """test_clip_parity's conversion round trip, also returning the inferred model config."""
+    model = convert_through_files(src, tmp_path, **kw)
+    return model, model.cfg.model
 
 
 def small_eva_source():

@@ -107,8 +107,7 @@ class EVA02CLIPViT(BaseModule):
             x = torch.cat([x[:, :1], patches], 1)
             if rope is not None:  # each reduced token reads the rotary embedding at its (medoid) patch
                 rope = rope[kept_positions(info)][:, None]
-            if 'present' in info:
-                attn_mask = torch.cat([info['present'].new_ones(B, 1), info['present']], 1)[:, None, None, :]
+            attn_mask = info.get('attn_mask')
         feature_maps = []
         for i, blk in enumerate(t.blocks):
             if self.with_cp and x.requires_grad:

@@ -147,9 +147,6 @@ class UMGCLIPViT(BaseModule):
             (``attn_mask`` hides empty clusters from attention).
         """
         patches, info = reduce_patch_tokens(x[:, 1:], self.token_reduction)
-        if 'present' in info:
-            keys = torch.cat([info['present'].new_ones(x.shape[0], 1), info['present']], 1)
-            info['attn_mask'] = keys[:, None, None, :]
         return torch.cat([x[:, :1], patches], 1), info
 
     @staticmethod

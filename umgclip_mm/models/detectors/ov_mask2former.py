@@ -180,10 +180,13 @@ class OVMask2Former(MaskFormer):
         with torch.no_grad():
             return self.clip.backbone.forward_features(inputs, with_dense=with_dense)
 
+    def _pyramid(self, clip_feats: dict) -> Tuple[Tensor, ...]:
+        maps = clip_feats['feature_maps']
+        return tuple(self.neck(maps)) if self.with_neck else tuple(maps)
+
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         """The neck's pyramid of the frozen tower's feature maps."""
-        maps = self._clip_features(inputs, with_dense=False)['feature_maps']
-        return tuple(self.neck(maps)) if self.with_neck else tuple(maps)
+        return self._pyramid(self._clip_features(inputs, with_dense=False))
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: List) -> Dict[str, Tensor]:
         """Mask2Former's losses against the training vocabulary."""
@@ -195,9 +198,7 @@ class OVMask2Former(MaskFormer):
         scores combine the head's and the frozen UMG-CLIP's (see the class docstring)."""
         self._activate('test')
         clip_feats = self._clip_features(batch_inputs, with_dense=self.ensemble is not None)
-        maps = clip_feats['feature_maps']
-        feats = tuple(self.neck(maps)) if self.with_neck else tuple(maps)
-        mask_cls, mask_pred = self.panoptic_head.predict(feats, batch_data_samples)
+        mask_cls, mask_pred = self.panoptic_head.predict(self._pyramid(clip_feats), batch_data_samples)
         if self.ensemble is not None:
             mask_cls = self.ensemble_scores(clip_feats, mask_cls, mask_pred)
         results = self.panoptic_fusion_head.predict(mask_cls, mask_pred, batch_data_samples, rescale=rescale)

@@ -19,7 +19,7 @@ def check_token_reduction(cfg: Optional[dict]) -> Optional[dict]:
     return cfg
 
 
-def reduce_patch_tokens(patches: torch.Tensor, cfg: dict) -> Tuple[torch.Tensor, dict]:
+def reduce_patch_tokens(patches: torch.Tensor, cfg: dict, num_prefix_tokens: int = 1) -> Tuple[torch.Tensor, dict]:
     """Reduce patch tokens ``[B, N, C]`` to ``[B, K, C]``, ``K = round(keep_ratio * N)``.
 
     ``random`` keeps a random subset (FLIP). ``cluster`` merges the tokens into ``K`` k-means clusters (cosine
@@ -27,8 +27,10 @@ def reduce_patch_tokens(patches: torch.Tensor, cfg: dict) -> Tuple[torch.Tensor,
 
     Returns:
         tuple: the tokens and what :func:`restore_patch_grid` needs: ``keep`` ``[B, K]`` (random), or ``assign``
-        ``[B, N]`` (each patch's cluster), ``present`` ``[B, K]`` (the non-empty clusters) and ``medoid`` ``[B, K]``
-        (for each cluster, the patch nearest its centre: where a position-dependent embedding such as RoPE is read).
+        ``[B, N]`` (each patch's cluster), ``medoid`` ``[B, K]`` (for each cluster, the patch nearest its centre:
+        where a position-dependent embedding such as RoPE is read) and ``attn_mask`` ``[B, 1, 1, num_prefix_tokens
+        + K]`` (bool, False for empty clusters: the key mask of the reduced sequence, prefix tokens such as the class
+        token first).
     """
     B, N, C = patches.shape
     K = max(1, int(round(N * cfg['keep_ratio'])))
@@ -50,7 +52,8 @@ def reduce_patch_tokens(patches: torch.Tensor, cfg: dict) -> Tuple[torch.Tensor,
     onehot = F.one_hot(assign, K).to(patches.dtype)
     counts = onehot.sum(1)
     merged = (onehot.transpose(1, 2) @ patches) / counts.clamp(min=1)[..., None]
-    return merged, dict(assign=assign, present=counts > 0, medoid=medoid)
+    keys = torch.cat([counts.new_ones(B, num_prefix_tokens, dtype=torch.bool), counts > 0], 1)
+    return merged, dict(assign=assign, medoid=medoid, attn_mask=keys[:, None, None, :])
 
 
 def restore_patch_grid(tokens: torch.Tensor, info: Optional[dict]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
