@@ -1,4 +1,4 @@
-"""UMGDataset and the UMG transforms: lazy index, bad input skipped and reported, annotations kept consistent."""
+"""UMGDataset: lazy index, bad input skipped and reported, every level packed (transforms: test_umg_transforms)."""
 import json
 import os.path as osp
 
@@ -8,8 +8,7 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from umgclip_mm.datasets import (LoadUMGAnnotations, PackUMGInputs, SampleCaptions, UMGDataset,
-                                 UMGRandomResizedCrop)
+from umgclip_mm.datasets import UMGDataset
 from umgclip_mm.datasets.umg_dataset import index_lines
 
 PIPELINE = [dict(type='umgclip_mm.LoadUMGImage'), dict(type='umgclip_mm.LoadUMGAnnotations'),
@@ -68,9 +67,10 @@ def test_reads_lazily_and_packs_every_level(data):
     assert out['inputs'].shape == (3, 32, 32) and out['inputs'].dtype == torch.uint8
     s = out['data_samples']
     assert s.caption == 'second shard' and s.tags == ['red']
-    torch.testing.assert_close(s.region_boxes, torch.tensor([[5 * 32 / 60, 5 * 32 / 40, 30 * 32 / 60, 20 * 32 / 40]]))
-    assert s.region_caption == ['a box'] and s.region_tags == [['box']]
-    assert s.masks.shape == (1, 32, 32) and s.mask_caption == ['a mask']
+    torch.testing.assert_close(s.regions.bboxes,
+                               torch.tensor([[5 * 32 / 60, 5 * 32 / 40, 30 * 32 / 60, 20 * 32 / 40]]))
+    assert s.regions.caption == ['a box'] and s.regions.tags == [['box']]
+    assert s.masks.masks.shape == (1, 32, 32) and s.masks.caption == ['a mask'] and s.masks.tags == [['mask']]
     assert s.metainfo['source'] == 's1.jsonl:1'
 
 
@@ -100,57 +100,17 @@ def test_missing_shard_names_the_path_and_the_fix(tmp_path):
         UMGDataset('nope/*.jsonl', data_root=str(tmp_path))
 
 
-def test_bad_items_are_dropped_the_image_kept():
-    h, w = 40, 60
-    good = np.zeros((h, w), np.uint8)
-    good[1:5, 1:5] = 1
-    results = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w), source='x.jsonl:7', captions=['', ' ok '],
-                   tags=['t', ''],
-                   regions=[dict(bbox=[100, 100, 120, 130], captions=['outside']),
-                            dict(bbox=[5, 5, 5, 30], captions=['zero area']),
-                            dict(bbox=[0, 0, float('nan'), 3], captions=['nan']),
-                            dict(bbox=[-10, -10, 20, 10], tags=['clipped']),
-                            dict(bbox=[1, 1, 9, 9], captions=[''])],
-                   masks=[dict(segmentation=dict(size=[h, w], counts='P1'), captions=['bad rle']),
-                          dict(segmentation=dict(size=[h, w + 1], counts=rle_of(good)['counts']), captions=['size']),
-                          dict(segmentation=[[1, 1, 2]], captions=['short polygon']),
-                          dict(segmentation=rle_of(np.zeros((h, w))), captions=['empty']),
-                          dict(segmentation=[[1, 1, 20, 1, 20, 20]], captions=['triangle']),
-                          dict(segmentation=rle_of(good), captions=[], tags=[])])
-    out = LoadUMGAnnotations().transform(results)
-    assert out['captions'] == ['ok'] and out['tags'] == ['t']
-    assert out['gt_bboxes'].tolist() == [[0, 0, 20, 10]] and out['region_tags'] == [['clipped']]
-    assert out['gt_masks'].shape == (1, h, w) and out['mask_captions'] == [['triangle']]
-
-
-def test_random_resized_crop_keeps_annotations_consistent():
-    h, w = 100, 100
-    img = np.zeros((h, w, 3), np.uint8)
-    masks = np.zeros((2, h, w), np.uint8)
-    masks[0, 10:30, 10:30] = 1
-    masks[1, 70:90, 70:90] = 1
-    results = dict(img=img, gt_bboxes=np.array([[10, 10, 30, 30], [70, 70, 90, 90]], np.float32),
-                   region_captions=[['left'], ['right']], region_tags=[['l'], ['r']], gt_masks=masks,
-                   mask_captions=[['left'], ['right']], mask_tags=[['l'], ['r']])
-    t = UMGRandomResizedCrop(size=50, flip_prob=1.0)
-    t.crop_params = lambda h, w, rng: (0, 0, 50, 50)  # the top-left quarter: only 'left' survives
-    out = t.transform(results)
-    assert out['img'].shape == (50, 50, 3) and out['flip']
-    assert out['region_captions'] == [['left']] and out['mask_captions'] == [['left']]
-    np.testing.assert_allclose(out['gt_bboxes'], [[50 - 30, 10, 50 - 10, 30]])
-    ys, xs = np.nonzero(out['gt_masks'][0])
-    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (20, 39, 10, 29)  # the same place as the flipped box
-
-
-def test_sample_captions_and_pack():
-    results = dict(img=np.zeros((8, 8, 3), np.uint8), captions=['a', 'b'], tags=['x'],
-                   gt_bboxes=np.zeros((1, 4), np.float32), region_captions=[[]], region_tags=[['y']],
-                   gt_masks=np.zeros((0, 8, 8), np.uint8), mask_captions=[], mask_tags=[])
-    out = PackUMGInputs().transform(SampleCaptions(random=False).transform(results))
-    s = out['data_samples']
-    assert s.caption == 'a' and s.region_caption == [''] and s.masks.shape == (0, 8, 8)
-    drawn = {SampleCaptions().transform(dict(results))['caption'] for _ in range(50)}
-    assert drawn == {'a', 'b'}
+def test_records_without_masks_or_regions_go_through_the_training_pipeline(data):
+    """No ``masks`` key, ``masks: []``, no regions: once ``cannot reshape array of size 0`` in the random crop."""
+    no_masks = {k: v for k, v in record('a.png').items() if k != 'masks'}
+    write_shard(data / 's.jsonl', [no_masks, record('a.png', masks=[]), record('a.png', regions=[], masks=[])])
+    pipeline = [dict(type='umgclip_mm.LoadUMGImage'), dict(type='umgclip_mm.LoadUMGAnnotations'),
+                dict(type='umgclip_mm.UMGRandomResizedCrop', size=24),
+                dict(type='umgclip_mm.SampleCaptions'), dict(type='umgclip_mm.PackUMGInputs')]
+    ds = UMGDataset('s.jsonl', data_root=str(data), pipeline=pipeline, test_mode=True)
+    samples = [ds[i]['data_samples'] for i in range(3)]
+    assert [len(s.masks) for s in samples] == [0, 0, 0] and samples[2].regions.bboxes.shape == (0, 4)
+    assert all(s.masks.masks.shape == (0, 24, 24) for s in samples)
 
 
 def test_random_transforms_follow_the_seeded_global_generator(data):
@@ -164,6 +124,6 @@ def test_random_transforms_follow_the_seeded_global_generator(data):
     for seed in (0, 0, 1):
         np.random.seed(seed)
         out = [ds[i] for i in range(4)]
-        draws.append(([s['data_samples'].caption for s in out], [s['data_samples'].region_boxes for s in out]))
+        draws.append(([s['data_samples'].caption for s in out], [s['data_samples'].regions.bboxes for s in out]))
     assert draws[0][0] == draws[1][0] and all(torch.equal(a, b) for a, b in zip(draws[0][1], draws[1][1]))
     assert draws[0][0] != draws[2][0] or not all(torch.equal(a, b) for a, b in zip(draws[0][1], draws[2][1]))

@@ -57,8 +57,9 @@ def test_tar_and_folder_give_the_same_samples_as_jsonl(toy):
         a = ref[i]
         b = by_caption[a['data_samples'].caption]
         assert torch.equal(a['inputs'], b['inputs'])
-        torch.testing.assert_close(a['data_samples'].region_boxes, b['data_samples'].region_boxes)
-        assert torch.equal(a['data_samples'].masks, b['data_samples'].masks)
+        torch.testing.assert_close(a['data_samples'].regions.bboxes, b['data_samples'].regions.bboxes)
+        assert a['data_samples'].regions.caption == b['data_samples'].regions.caption
+        assert torch.equal(a['data_samples'].masks.masks, b['data_samples'].masks.masks)
 
 
 def test_workers_split_the_stream(toy):

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 import torch
-from mmengine.structures import BaseDataElement
+from mmengine.structures import BaseDataElement, InstanceData
 
 from umgclip_mm.registry import MODELS
 from test_models.test_losses import direct_infonce, direct_multi_label
@@ -15,14 +15,16 @@ def samples():
     m1[1, 16:, 8:20] = True
     return [
         BaseDataElement(caption='a red square', tags=['red', 'square'],
-                        region_boxes=torch.tensor([[0., 0., 16., 16.], [8., 8., 30., 24.]]),
-                        region_caption=['a red square', ''], region_tags=[['red', 'square'], ['square']],
-                        masks=m1, mask_caption=['the sky', 'a blue ring'], mask_tags=[['sky'], []]),
-        BaseDataElement(caption='', tags=['grass'], region_boxes=torch.tensor([[4., 4., 28., 20.]]),
-                        region_caption=['a green star'], region_tags=[['star', 'green']],
-                        masks=torch.zeros(0, 32, 32, dtype=torch.bool), mask_caption=[], mask_tags=[]),
-        BaseDataElement(caption='two shapes', tags=[], region_boxes=torch.zeros(0, 4), region_caption=[],
-                        region_tags=[], masks=m1[:1].clone(), mask_caption=['the sea'], mask_tags=[['sea', 'water']]),
+                        regions=InstanceData(bboxes=torch.tensor([[0., 0., 16., 16.], [8., 8., 30., 24.]]),
+                                             caption=['a red square', ''], tags=[['red', 'square'], ['square']]),
+                        masks=InstanceData(masks=m1, caption=['the sky', 'a blue ring'], tags=[['sky'], []])),
+        BaseDataElement(caption='', tags=['grass'],
+                        regions=InstanceData(bboxes=torch.tensor([[4., 4., 28., 20.]]), caption=['a green star'],
+                                             tags=[['star', 'green']]),
+                        masks=InstanceData(masks=torch.zeros(0, 32, 32, dtype=torch.bool), caption=[], tags=[])),
+        BaseDataElement(caption='two shapes', tags=[],
+                        regions=InstanceData(bboxes=torch.zeros(0, 4), caption=[], tags=[]),
+                        masks=InstanceData(masks=m1[:1].clone(), caption=['the sea'], tags=[['sea', 'water']])),
     ]
 
 
@@ -36,8 +38,8 @@ def test_six_terms_match_direct_computation(tiny_model_cfg):
                                              for k in ('caption', 'tag')}
     scale = model.get_logit_scale().detach()
     img = model.encode_image(x)
-    regions = torch.cat(model.encode_regions(x, [s.region_boxes for s in data]))
-    masks = torch.cat(model.encode_masks(x, [s.masks for s in data]))
+    regions = torch.cat(model.encode_regions(x, [s.regions.bboxes for s in data]))
+    masks = torch.cat(model.encode_masks(x, [s.masks.masks for s in data]))
     vocab = ['red', 'square', 'grass', 'star', 'green', 'sky', 'sea', 'water']
     tag_emb = model.encode_text(vocab)
 
@@ -73,20 +75,36 @@ def test_zero_weight_terms_are_skipped_and_gradients_flow(tiny_model_cfg):
     assert model.backbone.transformer.layers[-1].mlp.fc2.weight.grad.abs().sum() > 0
 
 
-def test_predict_sets_embeddings(tiny_model_cfg):
+def test_predict_writes_embeddings_beside_the_items(tiny_model_cfg):
     model = MODELS.build(tiny_model_cfg).eval()
-    out = model.predict(torch.randn(3, 3, 32, 32), samples())
-    assert out[0].region_embeds.shape == (2, 32) and out[0].region_text_embeds.shape == (2, 32)
-    assert out[0].region_text_embeds[1].abs().sum() == 0  # empty caption
-    assert out[1].mask_embeds.shape == (0, 32) and out[2].img_embed.shape == (32, )
+    x = torch.randn(3, 3, 32, 32)
+    data = samples()
+    out = model.predict(x, data)
+    assert out is data and out[2].img_embed.shape == (32, )
+    torch.testing.assert_close(out[0].text_embed, model.encode_text(['a red square'])[0])
+    assert out[1].text_embed.abs().sum() == 0  # no caption
+    regions = out[0].regions
+    assert regions.embeds.shape == (2, 32) and regions.text_embeds.shape == (2, 32) and len(regions) == 2
+    torch.testing.assert_close(regions.embeds, model.encode_regions(x, [regions.bboxes])[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(regions.text_embeds[0], model.encode_text(['a red square'])[0])
+    assert regions.text_embeds[1].abs().sum() == 0  # empty caption
+    torch.testing.assert_close(out[2].masks.embeds, model.encode_masks(x, [m.masks.masks for m in data])[2],
+                               rtol=1e-4, atol=1e-5)
+    assert out[1].masks.embeds.shape == (0, 32) and out[2].regions.text_embeds.shape == (0, 32)
 
 
-def test_mismatched_annotations_are_a_clear_error(tiny_model_cfg):
+def test_samples_without_instance_data_are_a_clear_error(tiny_model_cfg):
     model = MODELS.build(tiny_model_cfg)
     bad = samples()
-    bad[0].region_caption = ['only one']
-    with pytest.raises(ValueError, match='2 regions but 1 captions'):
+    bad[0].regions = BaseDataElement(bboxes=torch.zeros(1, 4))
+    with pytest.raises(TypeError, match='field "regions" must be an InstanceData with "bboxes"'):
         model.loss(torch.randn(3, 3, 32, 32), bad)
+    bad = samples()
+    bad[1].masks = InstanceData(caption=['no geometry'])
+    with pytest.raises(TypeError, match=r'"masks" must be an InstanceData with "masks".*got fields'):
+        model.predict(torch.randn(3, 3, 32, 32), bad)
+    with pytest.raises(AssertionError, match='not consistent with the length'):  # mmengine keeps items aligned
+        samples()[0].regions.caption = ['only one']
 
 
 def test_partial_loss_config_keeps_default_type(tiny_model_cfg):

@@ -5,6 +5,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+from panopticapi.utils import rgb2id
 from pycocotools import mask as mask_utils
 
 from conftest import run_tool
@@ -35,8 +36,7 @@ def test_generates_consistent_formats(tmp_path):
     for rec, ann in zip(records, pan['annotations']):
         img = cv2.imread(str(out / rec['image']))
         assert img.shape == (64, 64, 3) and rec['captions'] and rec['tags']
-        png = cv2.imread(str(out / 'annotations' / 'panoptic_train' / ann['file_name']))[..., ::-1].astype(np.int64)
-        ids = png[..., 0] + 256 * png[..., 1] + 65536 * png[..., 2]
+        ids = rgb2id(cv2.imread(str(out / 'annotations' / 'panoptic_train' / ann['file_name']))[..., ::-1])
         sem = cv2.imread(str(out / 'semantic' / 'train' / ann['file_name']), cv2.IMREAD_UNCHANGED)
         assert len(ann['segments_info']) == len(rec['masks'])  # one mask per panoptic segment
         for seg, m in zip(ann['segments_info'], rec['masks']):
@@ -47,6 +47,11 @@ def test_generates_consistent_formats(tmp_path):
             assert name in m['tags'] and (sem[bitmap == 1] == classes.index(name)).all()
         things = [s for s in ann['segments_info'] if cats[s['category_id']]['isthing']]
         assert len(things) == len(rec['regions'])
+        for seg, region in zip(things, rec['regions']):  # a region is its thing's tight box, as xyxy
+            ys, xs = np.nonzero(ids == seg['id'])
+            assert region['bbox'] == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+            x, y, w, h = seg['bbox']
+            assert region['bbox'] == [x, y, x + w, y + h]
     again = tmp_path / 'again'
     run_tool('tools/dataset_converters/make_synthetic.py', str(again), '--num-train', '6', '--num-val', '3',
              '--size', '64')

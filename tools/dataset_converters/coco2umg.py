@@ -38,6 +38,7 @@ def load_json(path, what):
 
 def convert(args):
     import numpy as np
+    from panopticapi.utils import rgb2id
     from PIL import Image
     from pycocotools import mask as mask_utils
 
@@ -70,8 +71,7 @@ def convert(args):
             if not osp.isfile(png):
                 print(f'skipped panoptic {png}: file missing', file=sys.stderr)
                 continue
-            rgb = np.asarray(Image.open(png).convert('RGB'), dtype=np.uint32)
-            ids = rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+            ids = rgb2id(np.asarray(Image.open(png).convert('RGB')))
             for seg in ann['segments_info']:
                 bitmap = np.asfortranarray((ids == seg['id']).astype(np.uint8))
                 if not bitmap.any():

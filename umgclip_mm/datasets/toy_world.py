@@ -18,6 +18,7 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
+from panopticapi.utils import id2rgb
 from pycocotools import mask as mask_utils
 
 COLOURS = {  # RGB
@@ -134,14 +135,11 @@ def describe(seg: Dict) -> Tuple[List[str], List[str]]:
             [seg['name'], seg['colour']])
 
 
-def _rle(mask: np.ndarray) -> dict:
+def _rle_and_box(mask: np.ndarray) -> Tuple[dict, List[float]]:
+    """A bitmap's COCO RLE (JSON-ready) and tight box ``[x, y, w, h]`` (pycocotools' ``toBbox``)."""
     rle = mask_utils.encode(np.asfortranarray(mask))
-    return dict(size=[int(v) for v in rle['size']], counts=rle['counts'].decode('ascii'))
-
-
-def _bbox(mask: np.ndarray) -> List[float]:
-    ys, xs = np.nonzero(mask)
-    return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
+    box = [float(v) for v in mask_utils.toBbox(rle)]
+    return dict(size=[int(v) for v in rle['size']], counts=rle['counts'].decode('ascii')), box
 
 
 def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int = 128, seed: int = 0) -> Dict:
@@ -177,29 +175,27 @@ def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int 
                 tags = sorted({t for s in segments for t in describe(s)[1]})
                 rec = dict(image=f'images/{split}/{name}.png', height=size, width=size, captions=captions, tags=tags,
                            regions=[], masks=[])
-                for s in things:
-                    caps, stags = describe(s)
-                    rec['regions'].append(dict(bbox=_bbox(s['mask']), captions=caps, tags=stags))
-                for s in segments:
-                    caps, stags = describe(s)
-                    rec['masks'].append(dict(segmentation=_rle(s['mask']), captions=caps, tags=stags))
-                n_regions += len(rec['regions'])
-                n_masks += len(rec['masks'])
-                jl.write(json.dumps(rec) + '\n')
-
-                # COCO panoptic: PNG with id = R + 256 G + 256^2 B per segment
-                pan = np.zeros((size, size, 3), np.uint8)
+                # COCO panoptic: a PNG of segment ids (panopticapi's id2rgb), a semantic map of class indices
+                pan_ids = np.zeros((size, size), np.int64)
                 sem = np.full((size, size), 255, np.uint8)
                 infos = []
                 for k, s in enumerate(segments):
+                    caps, stags = describe(s)
+                    rle, (x, y, w, h) = _rle_and_box(s['mask'])
+                    if s['is_thing']:
+                        rec['regions'].append(dict(bbox=[x, y, x + w, y + h], captions=caps, tags=stags))
+                    rec['masks'].append(dict(segmentation=rle, captions=caps, tags=stags))
                     seg_id = (idx * 16 + k + 1) % (256**3)
                     m = s['mask'] == 1
-                    pan[m] = (seg_id % 256, seg_id // 256 % 256, seg_id // 65536)
+                    pan_ids[m] = seg_id
                     sem[m] = cat_ids[s['name']] - 1
-                    x1, y1, x2, y2 = _bbox(s['mask'])
                     infos.append(dict(id=seg_id, category_id=cat_ids[s['name']], iscrowd=0, area=int(m.sum()),
-                                      bbox=[x1, y1, x2 - x1, y2 - y1]))
-                cv2.imwrite(osp.join(out_dir, 'annotations', f'panoptic_{split}', name + '.png'), pan[..., ::-1])
+                                      bbox=[x, y, w, h]))
+                n_regions += len(rec['regions'])
+                n_masks += len(rec['masks'])
+                jl.write(json.dumps(rec) + '\n')
+                cv2.imwrite(osp.join(out_dir, 'annotations', f'panoptic_{split}', name + '.png'),
+                            id2rgb(pan_ids)[..., ::-1])
                 cv2.imwrite(osp.join(out_dir, 'semantic', split, name + '.png'), sem)
                 images.append(dict(id=idx, file_name=name + '.png', height=size, width=size))
                 annotations.append(dict(image_id=idx, file_name=name + '.png', segments_info=infos))

@@ -74,7 +74,6 @@ class UMGDataset(Dataset):
         min_lines_checked (int): Lines read before the fraction is enforced.
         max_refetch (int): Consecutive skipped samples before giving up with an error.
         test_mode (bool): Draw replacements deterministically (the next index) instead of at random.
-        serialize_data (bool, optional): Accepted for mmengine config compatibility; the index is already compact.
     """
 
     def __init__(self,
@@ -84,8 +83,7 @@ class UMGDataset(Dataset):
                  max_bad_fraction: float = 0.01,
                  min_lines_checked: int = 100,
                  max_refetch: int = 100,
-                 test_mode: bool = False,
-                 serialize_data: Optional[bool] = None):
+                 test_mode: bool = False):
         self.data_root = data_root
         self.shards = self._resolve(ann_files)
         counts = []

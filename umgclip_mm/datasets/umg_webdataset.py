@@ -5,8 +5,8 @@ import os.path as osp
 from typing import Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
-import torch.distributed as dist
 from mmengine.dataset import Compose
+from mmengine.dist import get_dist_info
 from torch.utils.data import IterableDataset, get_worker_info
 
 from umgclip_mm.registry import DATASETS
@@ -82,8 +82,7 @@ class UMGWebDataset(IterableDataset):
     @staticmethod
     def _split(items: list) -> list:
         """This rank's and this worker's share of ``items``."""
-        rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() \
-            else (0, 1)
+        rank, world = get_dist_info()
         info = get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         return items[rank * nw + wid::world * nw]

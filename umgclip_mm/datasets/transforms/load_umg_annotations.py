@@ -1,8 +1,9 @@
-"""LoadUMGAnnotations: validated boxes and decoded masks, with their captions and tags."""
-from typing import List, Tuple
+"""LoadUMGAnnotations: validated boxes and decoded masks, with their captions and tags, as InstanceData."""
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.structures import InstanceData
 from pycocotools import mask as mask_utils
 
 from umgclip_mm.registry import TRANSFORMS
@@ -14,6 +15,19 @@ def clean_texts(values) -> List[str]:
     if not isinstance(values, list):
         return []
     return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def loaded_instances(results: dict, key: str, who: str) -> Optional[InstanceData]:
+    """``results[key]`` (``'regions'`` / ``'masks'``) as ``LoadUMGAnnotations`` left it, or None if absent.
+
+    Raises:
+        TypeError: naming ``who`` (the transform asking), if it is still the record's raw list.
+    """
+    value = results.get(key)
+    if value is not None and not isinstance(value, InstanceData):
+        raise TypeError(f'{who}: results["{key}"] is a {type(value).__name__}, not the InstanceData that '
+                        'LoadUMGAnnotations makes; put LoadUMGAnnotations before it in the pipeline')
+    return value
 
 
 def decode_segmentation(seg, h: int, w: int) -> np.ndarray:
@@ -48,13 +62,15 @@ def decode_segmentation(seg, h: int, w: int) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class LoadUMGAnnotations(BaseTransform):
-    """Turn a record's ``regions`` and ``masks`` into arrays, dropping (and logging) the invalid ones.
+    """Turn a record's ``regions`` and ``masks`` lists into ``InstanceData``, dropping (and logging) invalid items.
 
-    Adds ``gt_bboxes`` (float32 ``[K, 4]`` xyxy, clipped to the image), ``region_captions`` / ``region_tags``
-    (K lists of strings), ``gt_masks`` (uint8 ``[M, H, W]``), ``mask_captions`` / ``mask_tags``, and the cleaned
-    image-level ``captions`` / ``tags``. A box with non-finite coordinates, entirely outside the image or of
-    (near) zero area after clipping, a malformed RLE or polygon, an empty mask, and an item with neither a caption
-    nor a tag are dropped; the image is kept.
+    ``results['regions']`` becomes ``InstanceData(bboxes=float32 [K, 4] xyxy clipped to the image, captions=K lists
+    of str, tags=K lists of str)`` and ``results['masks']`` becomes ``InstanceData(masks=uint8 [M, H, W],
+    captions=..., tags=...)``: each item's geometry, captions and tags travel together, so later transforms select
+    items with ``instances[keep]``. A record without ``regions`` / ``masks`` (or with the level turned off) gets an
+    empty ``InstanceData`` of the same fields. The image-level ``captions`` / ``tags`` are cleaned in place. A box
+    with non-finite coordinates, entirely outside the image or of (near) zero area after clipping, a malformed RLE
+    or polygon, an empty mask, and an item with neither a caption nor a tag are dropped; the image is kept.
 
     Args:
         with_regions (bool): Load ``regions``.
@@ -67,56 +83,57 @@ class LoadUMGAnnotations(BaseTransform):
         self.with_masks = with_masks
         self.min_box_size = min_box_size
 
-    def _texts(self, item: dict) -> Tuple[List[str], List[str]]:
-        return clean_texts(item.get('captions')), clean_texts(item.get('tags'))
+    def _region(self, item, h: int, w: int) -> List[float]:
+        """The clipped box of a region item. Raises ValueError saying why it is unusable."""
+        box = item.get('bbox')
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
+            raise ValueError(f'bbox must be [x1, y1, x2, y2], got {box!r}')
+        if not np.all(np.isfinite(box)):
+            raise ValueError(f'bbox {box} is not finite')
+        x1, y1, x2, y2 = (min(max(box[0], 0), w), min(max(box[1], 0), h), min(max(box[2], 0), w),
+                          min(max(box[3], 0), h))
+        if x2 - x1 < self.min_box_size or y2 - y1 < self.min_box_size:
+            raise ValueError(f'bbox {box} is outside the {w}x{h} image or of zero area')
+        return [x1, y1, x2, y2]
+
+    @staticmethod
+    def _mask(item, h: int, w: int) -> np.ndarray:
+        """The decoded bitmap of a mask item. Raises ValueError saying why it is unusable."""
+        if 'segmentation' not in item:
+            raise ValueError('mask item has no "segmentation"')
+        m = decode_segmentation(item['segmentation'], h, w)
+        if not m.any():
+            raise ValueError('mask is empty')
+        return m
+
+    def _load(self, results: dict, level: str, decode: Callable, h: int, w: int) -> Tuple[list, list, list]:
+        """``(geometries, captions, tags)`` of the valid items of ``results[level + 's']``; the rest are logged."""
+        geometry, captions, tags = [], [], []
+        items = results.get(f'{level}s') if (self.with_regions if level == 'region' else self.with_masks) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                if not isinstance(item, dict):
+                    raise ValueError(f'a {level} must be a JSON object, got {type(item).__name__}')
+                g = decode(item, h, w)
+                caps, item_tags = clean_texts(item.get('captions')), clean_texts(item.get('tags'))
+                if not caps and not item_tags:
+                    raise ValueError(f'{level} has no caption and no tag')
+            except Exception as err:  # pycocotools raises assorted errors on malformed input
+                SKIPS(f'bad {level}', results.get('source', '?'), f'{level} {i}: {err}')
+                continue
+            geometry.append(g)
+            captions.append(caps)
+            tags.append(item_tags)
+        return geometry, captions, tags
 
     def transform(self, results: dict) -> dict:
         h, w = results['img_shape'] if 'img_shape' in results else (results['height'], results['width'])
-        source = results.get('source', '?')
         results['captions'] = clean_texts(results.get('captions'))
         results['tags'] = clean_texts(results.get('tags'))
-        boxes, r_caps, r_tags = [], [], []
-        for i, item in enumerate(results.get('regions', []) if self.with_regions else []):
-            why = None
-            box = item.get('bbox') if isinstance(item, dict) else None
-            caps, tags = self._texts(item) if isinstance(item, dict) else ([], [])
-            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
-                why = f'bbox must be [x1, y1, x2, y2], got {box!r}'
-            elif not np.all(np.isfinite(box)):
-                why = f'bbox {box} is not finite'
-            else:
-                x1, y1, x2, y2 = min(max(box[0], 0), w), min(max(box[1], 0), h), min(max(box[2], 0), w), \
-                    min(max(box[3], 0), h)
-                if x2 - x1 < self.min_box_size or y2 - y1 < self.min_box_size:
-                    why = f'bbox {box} is outside the {w}x{h} image or of zero area'
-                elif not caps and not tags:
-                    why = 'region has no caption and no tag'
-            if why:
-                SKIPS('bad region', source, f'region {i}: {why}')
-                continue
-            boxes.append([x1, y1, x2, y2])
-            r_caps.append(caps)
-            r_tags.append(tags)
-        results['gt_bboxes'] = np.asarray(boxes, np.float32).reshape(-1, 4)
-        results['region_captions'], results['region_tags'] = r_caps, r_tags
-
-        masks, m_caps, m_tags = [], [], []
-        for i, item in enumerate(results.get('masks', []) if self.with_masks else []):
-            caps, tags = self._texts(item) if isinstance(item, dict) else ([], [])
-            try:
-                if not isinstance(item, dict) or 'segmentation' not in item:
-                    raise ValueError('mask item has no "segmentation"')
-                m = decode_segmentation(item['segmentation'], h, w)
-                if not m.any():
-                    raise ValueError('mask is empty')
-                if not caps and not tags:
-                    raise ValueError('mask has no caption and no tag')
-            except Exception as err:  # pycocotools raises assorted errors on malformed input
-                SKIPS('bad mask', source, f'mask {i}: {err}')
-                continue
-            masks.append(m)
-            m_caps.append(caps)
-            m_tags.append(tags)
-        results['gt_masks'] = np.stack(masks) if masks else np.zeros((0, h, w), np.uint8)
-        results['mask_captions'], results['mask_tags'] = m_caps, m_tags
+        boxes, captions, tags = self._load(results, 'region', self._region, h, w)
+        results['regions'] = InstanceData(bboxes=np.asarray(boxes, np.float32).reshape(-1, 4), captions=captions,
+                                          tags=tags)
+        masks, captions, tags = self._load(results, 'mask', self._mask, h, w)
+        results['masks'] = InstanceData(masks=np.stack(masks) if masks else np.zeros((0, h, w), np.uint8),
+                                        captions=captions, tags=tags)
         return results

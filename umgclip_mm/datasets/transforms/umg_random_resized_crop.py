@@ -1,12 +1,14 @@
 """UMGRandomResizedCrop: CLIP's random resized crop and a flip, applied to the image, its boxes and its masks."""
 import math
-from typing import Sequence, Tuple
+from typing import Tuple, Union
 
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.structures import InstanceData
 
 from umgclip_mm.registry import TRANSFORMS
+from .load_umg_annotations import loaded_instances
 
 
 @TRANSFORMS.register_module()
@@ -14,9 +16,12 @@ class UMGRandomResizedCrop(BaseTransform):
     """Crop a random area and aspect ratio, resize it to ``size``, flip horizontally at random; keep annotations
     consistent and drop the boxes and masks mostly cropped away.
 
-    A box is kept if at least ``min_visible`` of its area lies inside the crop (it is then clipped to it); a mask if
-    at least ``min_visible`` of its pixels do. Kept boxes, masks and their captions/tags stay aligned. With
-    ``random=False`` (evaluation) the whole image is resized and nothing is flipped.
+    ``results['regions']`` and ``results['masks']`` are the ``InstanceData`` of ``LoadUMGAnnotations``. A region is
+    kept if at least ``min_visible`` of its box lies inside the crop (the box is then clipped to it); a mask if at
+    least ``min_visible`` of its pixels do. Items are selected with ``instances[keep]``, so every field (captions,
+    tags, ...) follows its box or mask; empty instances stay empty. With ``random=False`` (evaluation) the whole
+    image is resized and nothing is flipped. Random draws, from numpy's global generator: the crop, then the
+    flip.
 
     Args:
         size (int | tuple[int, int]): Output ``(h, w)``.
@@ -28,8 +33,13 @@ class UMGRandomResizedCrop(BaseTransform):
         random (bool): Random crop and flip (training) or whole image (evaluation).
     """
 
-    def __init__(self, size, scale: Tuple[float, float] = (0.5, 1.0), ratio: Tuple[float, float] = (3 / 4, 4 / 3),
-                 flip_prob: float = 0.5, min_visible: float = 0.3, random: bool = True):
+    def __init__(self,
+                 size: Union[int, Tuple[int, int]],
+                 scale: Tuple[float, float] = (0.5, 1.0),
+                 ratio: Tuple[float, float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5,
+                 min_visible: float = 0.3,
+                 random: bool = True):
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         self.scale, self.ratio = scale, ratio
         self.flip_prob = flip_prob
@@ -62,45 +72,54 @@ class UMGRandomResizedCrop(BaseTransform):
         y, x, ch, cw = self.crop_params(h, w, rng) if self.random else (0, 0, h, w)
         flip = self.random and rng.random() < self.flip_prob
         oh, ow = self.size
-        sx, sy = ow / cw, oh / ch
         out = cv2.resize(img[y:y + ch, x:x + cw], (ow, oh), interpolation=cv2.INTER_CUBIC)
         results['img'] = out[:, ::-1].copy() if flip else out
         results['img_shape'] = (oh, ow)
         results['crop'] = (x, y, cw, ch)
         results['flip'] = flip
-
-        if 'gt_bboxes' in results:
-            boxes = results['gt_bboxes'].astype(np.float32)
-            area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-            clipped = np.stack([np.clip(boxes[:, 0] - x, 0, cw), np.clip(boxes[:, 1] - y, 0, ch),
-                                np.clip(boxes[:, 2] - x, 0, cw), np.clip(boxes[:, 3] - y, 0, ch)], axis=1)
-            vis = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
-            keep = (vis >= self.min_visible * np.maximum(area, 1e-6)) & (vis > 0)
-            clipped = clipped[keep] * np.array([sx, sy, sx, sy], np.float32)
-            if flip:
-                clipped = np.stack([ow - clipped[:, 2], clipped[:, 1], ow - clipped[:, 0], clipped[:, 3]], axis=1)
-            results['gt_bboxes'] = clipped.reshape(-1, 4).astype(np.float32)
-            self._select(results, ('region_captions', 'region_tags'), keep)
-
-        if 'gt_masks' in results:
-            masks = results['gt_masks']
-            full = masks.reshape(len(masks), -1).sum(1)
-            cropped = masks[:, y:y + ch, x:x + cw]
-            vis = cropped.reshape(len(masks), -1).sum(1)
-            resized = {}
-            for i in np.flatnonzero((vis > 0) & (vis >= self.min_visible * full)):
-                m = cv2.resize(cropped[i], (ow, oh), interpolation=cv2.INTER_NEAREST)
-                if m.any():  # a sliver can vanish in the nearest-neighbour resize
-                    resized[i] = m[:, ::-1] if flip else m
-            keep = np.zeros(len(masks), bool)
-            keep[list(resized)] = True
-            results['gt_masks'] = (np.ascontiguousarray(np.stack(list(resized.values())))
-                                   if resized else np.zeros((0, oh, ow), np.uint8))
-            self._select(results, ('mask_captions', 'mask_tags'), keep)
+        regions = loaded_instances(results, 'regions', 'UMGRandomResizedCrop')
+        if regions is not None:
+            results['regions'] = self._crop_regions(regions, (x, y, cw, ch), flip)
+        masks = loaded_instances(results, 'masks', 'UMGRandomResizedCrop')
+        if masks is not None:
+            results['masks'] = self._crop_masks(masks, (x, y, cw, ch), flip)
         return results
 
-    @staticmethod
-    def _select(results: dict, keys: Sequence[str], keep: np.ndarray) -> None:
-        for key in keys:
-            if key in results:
-                results[key] = [v for v, k in zip(results[key], keep) if k]
+    def _crop_regions(self, regions: InstanceData, crop: Tuple[int, int, int, int], flip: bool) -> InstanceData:
+        """The regions at least ``min_visible`` inside the crop, clipped to it, scaled to ``size`` and flipped."""
+        x, y, cw, ch = crop
+        oh, ow = self.size
+        sx, sy = ow / cw, oh / ch
+        boxes = regions.bboxes.astype(np.float32)
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        clipped = np.stack([np.clip(boxes[:, 0] - x, 0, cw), np.clip(boxes[:, 1] - y, 0, ch),
+                            np.clip(boxes[:, 2] - x, 0, cw), np.clip(boxes[:, 3] - y, 0, ch)], axis=1)
+        vis = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+        keep = (vis >= self.min_visible * np.maximum(area, 1e-6)) & (vis > 0)
+        clipped = clipped[keep] * np.array([sx, sy, sx, sy], np.float32)
+        if flip:
+            clipped = np.stack([ow - clipped[:, 2], clipped[:, 1], ow - clipped[:, 0], clipped[:, 3]], axis=1)
+        kept = regions[keep]
+        kept.bboxes = clipped.reshape(-1, 4).astype(np.float32)
+        return kept
+
+    def _crop_masks(self, masks: InstanceData, crop: Tuple[int, int, int, int], flip: bool) -> InstanceData:
+        """The masks with at least ``min_visible`` of their pixels inside the crop (and some left after the
+        nearest-neighbour resize), cropped, resized to ``size`` and flipped."""
+        x, y, cw, ch = crop
+        oh, ow = self.size
+        bitmaps = masks.masks
+        full = bitmaps.sum((1, 2))
+        cropped = bitmaps[:, y:y + ch, x:x + cw]
+        vis = cropped.sum((1, 2))
+        resized = {}
+        for i in np.flatnonzero((vis > 0) & (vis >= self.min_visible * full)):
+            m = cv2.resize(cropped[i], (ow, oh), interpolation=cv2.INTER_NEAREST)
+            if m.any():  # a sliver can vanish in the nearest-neighbour resize
+                resized[i] = m[:, ::-1] if flip else m
+        keep = np.zeros(len(bitmaps), bool)
+        keep[list(resized)] = True
+        kept = masks[keep]
+        kept.masks = (np.ascontiguousarray(np.stack(list(resized.values())))
+                      if resized else np.zeros((0, oh, ow), np.uint8))
+        return kept

@@ -4,6 +4,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 from mmcv.ops import roi_align
+from mmdet.structures.bbox import bbox2roi
 
 from umgclip_mm.registry import MODELS
 
@@ -27,7 +28,8 @@ class RoIAlignRegionPooler(nn.Module):
 
     def forward(self, feats: torch.Tensor, boxes: List[torch.Tensor], stride: float,
                 valid: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Pool ``feats`` ``[B, C, h, w]`` in ``boxes`` (per image ``[K_i, 4]`` xyxy, input pixels).
+        """Pool ``feats`` ``[B, C, h, w]`` in ``boxes`` (per image ``[K_i, 4]`` xyxy, input pixels; mmdet's
+        ``bbox2roi`` makes the RoIs).
 
         Args:
             stride (float): Input pixels per feature cell (the patch size).
@@ -38,11 +40,9 @@ class RoIAlignRegionPooler(nn.Module):
             box saw no valid position; its feature is then meaningless).
         """
         C = feats.shape[1]
-        rois = torch.cat([torch.cat([b.new_full((len(b), 1), float(i)), b.to(feats.dtype)], 1)
-                          for i, b in enumerate(boxes)]) if boxes else feats.new_zeros(0, 5)
+        rois = bbox2roi([b.to(feats.device, feats.dtype) for b in boxes]) if boxes else feats.new_zeros(0, 5)
         if len(rois) == 0:
             return feats.new_zeros(0, C), feats.new_zeros(0)
-        rois = rois.to(feats.device, feats.dtype)
         # mmcv's roi_align kernels index raw memory as if it were contiguous and silently return garbage for a
         # strided view (e.g. a transposed token sequence), so the input is made contiguous here.
         feats = feats.contiguous()

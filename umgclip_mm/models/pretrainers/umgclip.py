@@ -1,11 +1,13 @@
 """UMGCLIP: the UMG-CLIP model, text aligned with the whole image, its regions and its pixels."""
 import math
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.structures import BaseDataElement, InstanceData
 
 from umgclip_mm.registry import MODELS
 
@@ -14,6 +16,8 @@ from umgclip_mm.registry import MODELS
 CLIP_MEAN = [122.770938, 116.7460125, 104.09373615]
 CLIP_STD = [68.5005327, 66.6321579, 70.32316305]
 LEVELS = ('image', 'region', 'mask')
+# Where each level's items live in a data sample: (InstanceData field, geometry field inside it).
+INSTANCE_FIELDS = dict(region=('regions', 'bboxes'), mask=('masks', 'masks'))
 
 
 def default_data_preprocessor() -> dict:
@@ -32,8 +36,11 @@ class UMGCLIP(BaseModel):
     and against their tags (multi-label over the batch's tag vocabulary, every tag encoded by the text tower). Each
     distinct string of a step is encoded once. A term with ``loss_weight=0`` is skipped entirely.
 
-    Data samples carry (see ``PackUMGInputs``): ``caption``, ``tags``, ``region_boxes``, ``region_caption``,
-    ``region_tags``, ``masks``, ``mask_caption``, ``mask_tags``; any of them may be missing or empty.
+    Data samples carry (see ``PackUMGInputs``) the image's ``caption`` and ``tags``, and ``regions`` /
+    ``masks``: ``InstanceData`` with ``bboxes`` ``[K, 4]`` (xyxy, input pixels) / ``masks`` ``[M, H, W]``, and
+    each item's ``caption`` and ``tags``; any of them may be missing or empty. ``predict`` writes ``img_embed`` and
+    ``text_embed`` on the sample and ``embeds`` / ``text_embeds`` into ``regions`` and ``masks``. Task models
+    reuse the tower through :meth:`forward_features` and :meth:`pool`.
 
     Args:
         backbone (dict): Config of the image tower (``UMGCLIPViT``).
@@ -50,20 +57,20 @@ class UMGCLIP(BaseModel):
     """
 
     def __init__(self,
-                 backbone: dict,
-                 text_encoder: dict,
-                 region_pooler: Optional[dict] = None,
-                 mask_pooler: Optional[dict] = None,
+                 backbone: ConfigType,
+                 text_encoder: ConfigType,
+                 region_pooler: OptConfigType = None,
+                 mask_pooler: OptConfigType = None,
                  logit_scale_init: float = math.log(1 / 0.07),
                  max_logit_scale: float = 100.0,
-                 loss_image_caption: Optional[dict] = None,
-                 loss_image_tag: Optional[dict] = None,
-                 loss_region_caption: Optional[dict] = None,
-                 loss_region_tag: Optional[dict] = None,
-                 loss_mask_caption: Optional[dict] = None,
-                 loss_mask_tag: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 loss_image_caption: OptConfigType = None,
+                 loss_image_tag: OptConfigType = None,
+                 loss_region_caption: OptConfigType = None,
+                 loss_region_tag: OptConfigType = None,
+                 loss_mask_caption: OptConfigType = None,
+                 loss_mask_tag: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None):
         super().__init__(data_preprocessor=data_preprocessor or default_data_preprocessor(), init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.text_encoder = MODELS.build(text_encoder)
@@ -93,13 +100,24 @@ class UMGCLIP(BaseModel):
         return self.logit_scale.exp().clamp(max=self.max_logit_scale)
 
     # ------------------------------------------------------------------ the public encode_* contract
+    def forward_features(self, inputs: torch.Tensor, with_dense: bool = True) -> Dict[str, Any]:
+        """One pass of the image tower over images ``[B, 3, H, W]`` normalised with CLIP's mean/std.
+
+        Returns:
+            dict: the tower's outputs: ``global_embeds`` ``[B, D]`` (not normalised), ``feature_maps`` (the
+            blocks at ``out_indices``, ``[B, C, h, w]`` each), ``grid`` ``(h, w)``, and with ``with_dense``
+            ``dense_tokens`` ``[B, C, h, w]`` (last block, what :meth:`pool` pools), ``dense_proj`` ``[B, D, h, w]``
+            and ``valid`` (``[B, 1, h, w]`` or None: positions token reduction left without features).
+        """
+        return self.backbone.forward_features(inputs, with_dense=with_dense)
+
     def encode_image(self, inputs: torch.Tensor) -> torch.Tensor:
         """Global embeddings ``[B, D]`` of images ``[B, 3, H, W]`` normalised with CLIP's mean/std."""
-        return F.normalize(self.backbone.forward_features(inputs, with_dense=False)['global_embeds'], dim=-1)
+        return F.normalize(self.forward_features(inputs, with_dense=False)['global_embeds'], dim=-1)
 
     def encode_dense(self, inputs: torch.Tensor) -> torch.Tensor:
         """Per-patch embeddings ``[B, D, h, w]`` in the joint space, L2-normalised along ``D``."""
-        return F.normalize(self.backbone.forward_features(inputs)['dense_proj'], dim=1)
+        return F.normalize(self.forward_features(inputs)['dense_proj'], dim=1)
 
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
         """Embeddings ``[N, D]`` of a list of strings."""
@@ -109,34 +127,31 @@ class UMGCLIP(BaseModel):
 
     def encode_regions(self, inputs: torch.Tensor, boxes: List[torch.Tensor]) -> List[torch.Tensor]:
         """Embeddings of boxes: per image ``[K_i, 4]`` xyxy in input pixels -> list of ``[K_i, D]``."""
-        feats = self.backbone.forward_features(inputs)
-        return list(self.pool('region', feats, boxes)[0].split([len(b) for b in boxes]))
+        return list(self.pool('region', self.forward_features(inputs), boxes)[0].split([len(b) for b in boxes]))
 
     def encode_masks(self, inputs: torch.Tensor, masks: List[torch.Tensor]) -> List[torch.Tensor]:
         """Embeddings of masks: per image ``[K_i, H, W]`` (any resolution, covering the input) -> ``[K_i, D]``."""
-        feats = self.backbone.forward_features(inputs)
-        return list(self.pool('mask', feats, masks)[0].split([len(m) for m in masks]))
+        return list(self.pool('mask', self.forward_features(inputs), masks)[0].split([len(m) for m in masks]))
 
     def pool(self, level: str, feats: dict,
              items: List[Optional[torch.Tensor]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Normalised embeddings ``[sum K_i, D]`` of boxes (``level='region'``, per image ``[K_i, 4]``) or masks
         (``'mask'``, per image ``[K_i, H, W]``; ``None``: an image without any) from the output of one
-        ``backbone.forward_features`` pass, and whether each saw any valid token. ``encode_regions`` and
+        :meth:`forward_features` pass, and whether each saw any valid token. ``encode_regions`` and
         ``encode_masks`` without a second pass through the tower."""
         tokens = feats['dense_tokens']
         empty = tokens.new_zeros((0, 4) if level == 'region' else (0, 1, 1))
         items = [empty if x is None else x.to(tokens.device) for x in items]
         if level == 'region':
-            pooled, cover = self.region_pooler(feats['dense_tokens'], items, self.backbone.patch_size,
-                                               feats['valid'])
+            pooled, cover = self.region_pooler(tokens, items, self.backbone.patch_size, feats['valid'])
         else:
-            pooled, cover = self.mask_pooler(feats['dense_tokens'], items, feats['valid'])
+            pooled, cover = self.mask_pooler(tokens, items, feats['valid'])
         return F.normalize(self.backbone.project(pooled), dim=-1), cover > 0
 
     # ------------------------------------------------------------------ forward modes
     def forward(self,
                 inputs: torch.Tensor,
-                data_samples: Optional[List] = None,
+                data_samples: Optional[List[BaseDataElement]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, torch.Tensor], List, torch.Tensor]:
         """The three mmengine modes.
 
@@ -155,24 +170,28 @@ class UMGCLIP(BaseModel):
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
 
     @staticmethod
-    def _items(sample, level: str):
-        """``(items, captions, tags)`` of one sample at one level (images: one item, the image itself)."""
+    def _items(sample: BaseDataElement, level: str) -> Tuple[Optional[torch.Tensor], List[str], List[List[str]]]:
+        """``(geometry, captions, tags)`` of one sample at one level: the image (no geometry, one item), or its
+        ``regions.bboxes`` / ``masks.masks`` with each item's ``caption`` (``''`` if missing) and ``tags``."""
         if level == 'image':
             caption = sample.get('caption', '')
             if caption is not None and not isinstance(caption, str):
                 raise TypeError(f'data sample field "caption" must be a string, got {type(caption).__name__}')
             return None, [caption or ''], [list(sample.get('tags', []) or [])]
-        key = 'region_boxes' if level == 'region' else 'masks'
-        items = sample.get(key)
-        n = 0 if items is None else len(items)
-        caps = list(sample.get(f'{level}_caption', []) or [])
-        tags = list(sample.get(f'{level}_tags', []) or [])
-        if len(caps) != n or len(tags) not in (0, n):
-            raise ValueError(f'data sample {sample.metainfo.get("source", "")}: {n} {level}s but {len(caps)} '
-                             f'captions and {len(tags)} tag lists')
-        return items, caps, tags or [[] for _ in range(n)]
+        key, geometry = INSTANCE_FIELDS[level]
+        instances = sample.get(key)
+        if instances is None:
+            return None, [], []
+        if not isinstance(instances, InstanceData) or (len(instances) and geometry not in instances):
+            got = f'fields {instances.keys()}' if isinstance(instances, InstanceData) else type(instances).__name__
+            raise TypeError(f'data sample {sample.metainfo.get("source", "")}: field "{key}" must be an '
+                            f'InstanceData with "{geometry}", "caption" and "tags" (what PackUMGInputs packs), got '
+                            f'{got}')
+        n = len(instances)
+        caps = [c or '' for c in instances.get('caption', [''] * n)]
+        return instances.get(geometry), caps, [list(t or []) for t in instances.get('tags', [[]] * n)]
 
-    def _text_table(self, data_samples: List, levels: Sequence[str]):
+    def _text_table(self, data_samples: List[BaseDataElement], levels: Sequence[str]):
         """Encode every distinct caption and tag of the batch once. Returns (index of each string, embeddings,
         tag vocabulary as row indices into the embeddings)."""
         texts, tag_set = {}, {}
@@ -195,10 +214,10 @@ class UMGCLIP(BaseModel):
         return [lv for lv in LEVELS
                 if any(self.losses[f'{lv}_{kind}'].loss_weight != 0 for kind in ('caption', 'tag'))]
 
-    def loss(self, inputs: torch.Tensor, data_samples: List) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: torch.Tensor, data_samples: List[BaseDataElement]) -> Dict[str, torch.Tensor]:
         """The six UMG-CLIP terms (and ``logit_scale`` for the log)."""
         levels = self.active_levels()
-        feats = self.backbone.forward_features(inputs, with_dense=bool(set(levels) - {'image'}))
+        feats = self.forward_features(inputs, with_dense=bool(set(levels) - {'image'}))
         scale = self.get_logit_scale()
         texts, text_embeds, tag_set = self._text_table(data_samples, levels)
         tag_embeds = text_embeds[[texts[t] for t in tag_set]] if tag_set else text_embeds[:0]
@@ -230,27 +249,30 @@ class UMGCLIP(BaseModel):
                 losses[f'loss_{level}_tag'] = tag_loss(embeds, targets, tag_embeds, scale)
         return losses
 
-    def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
-        """Set on each sample: ``img_embed`` ``[D]``; where present, ``region_embeds`` / ``mask_embeds``
-        ``[K, D]`` of its boxes / masks, and ``*_text_embeds`` of its captions (zeros where a caption is empty), for
-        retrieval metrics."""
-        feats = self.backbone.forward_features(inputs)
+    def predict(self, inputs: torch.Tensor, data_samples: List[BaseDataElement]) -> List[BaseDataElement]:
+        """Set on each sample ``img_embed`` ``[D]`` and ``text_embed`` ``[D]`` (its caption's; zeros without one),
+        and inside its ``regions`` / ``masks`` InstanceData ``embeds`` ``[K, D]`` and ``text_embeds`` ``[K, D]``
+        (each item's caption; zeros where it is empty), for retrieval metrics."""
+        feats = self.forward_features(inputs)
         img = F.normalize(feats['global_embeds'], dim=-1)
         texts, text_embeds, _ = self._text_table(data_samples, LEVELS)
         zero = img.new_zeros(self.embed_dims)
+
+        def caption_embeds(caps: List[str]) -> torch.Tensor:
+            rows = [text_embeds[texts[c]] if c else zero for c in caps]
+            return torch.stack(rows) if rows else img.new_zeros(0, self.embed_dims)
+
         for i, sample in enumerate(data_samples):
             sample.set_field(img[i], 'img_embed')
-            caption = self._items(sample, 'image')[1][0]
-            sample.set_field(text_embeds[texts[caption]] if caption else zero, 'text_embed')
+            sample.set_field(caption_embeds(self._items(sample, 'image')[1])[0], 'text_embed')
         for level in ('region', 'mask'):
             per_image = [self._items(s, level) for s in data_samples]
-            if not any(it is not None and len(it) for it, _, _ in per_image):
-                continue
             items = [it for it, _, _ in per_image]
-            embeds, _ = self.pool(level, feats, items)
             sizes = [0 if it is None else len(it) for it in items]
+            embeds = self.pool(level, feats, items)[0] if sum(sizes) else img.new_zeros(0, self.embed_dims)
             for sample, emb, (_, caps, _) in zip(data_samples, embeds.split(sizes), per_image):
-                sample.set_field(emb, f'{level}_embeds')
-                sample.set_field(torch.stack([text_embeds[texts[c]] if c else zero for c in caps])
-                                 if caps else img.new_zeros(0, self.embed_dims), f'{level}_text_embeds')
+                instances = sample.get(INSTANCE_FIELDS[level][0])
+                if instances is not None:
+                    instances.embeds = emb
+                    instances.text_embeds = caption_embeds(caps)
         return data_samples

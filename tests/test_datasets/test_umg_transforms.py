@@ -1,0 +1,161 @@
+"""The UMG transforms: items travel as InstanceData (geometry, captions and tags together) from loading to packing."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData
+from pycocotools import mask as mask_utils
+
+from umgclip_mm.datasets import LoadUMGAnnotations, PackUMGInputs, SampleCaptions, UMGRandomResizedCrop
+
+
+def rle_of(mask):
+    r = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return dict(size=list(r['size']), counts=r['counts'].decode())
+
+
+def square(h, w, y0, y1, x0, x1):
+    m = np.zeros((h, w), np.uint8)
+    m[y0:y1, x0:x1] = 1
+    return m
+
+
+def loaded(h=100, w=100, regions=None, masks=None, **kw):
+    """A record through LoadUMGAnnotations (``None``: the key is absent)."""
+    rec = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w), source='t.jsonl:1', captions=['img'])
+    rec.update(kw)
+    if regions is not None:
+        rec['regions'] = regions
+    if masks is not None:
+        rec['masks'] = masks
+    return LoadUMGAnnotations().transform(rec)
+
+
+def two_sides(h=100, w=100):
+    """A 'left' item near the top-left corner and a 'right' one near the bottom-right, as boxes and as masks."""
+    regions = [dict(bbox=[10, 10, 30, 30], captions=['left box'], tags=['l']),
+               dict(bbox=[70, 70, 90, 90], captions=['right box', 'right'], tags=['r'])]
+    masks = [dict(segmentation=rle_of(square(h, w, 10, 30, 10, 30)), captions=['left mask'], tags=['l']),
+             dict(segmentation=rle_of(square(h, w, 70, 90, 70, 90)), captions=['right mask'], tags=['r'])]
+    return loaded(h, w, regions, masks)
+
+
+def test_load_makes_instance_data_and_drops_bad_items():
+    h, w = 40, 60
+    good = square(h, w, 1, 5, 1, 5)
+    out = loaded(h, w, captions=['', ' ok '], tags=['t', ''],
+                 regions=[dict(bbox=[100, 100, 120, 130], captions=['outside']),
+                          dict(bbox=[5, 5, 5, 30], captions=['zero area']),
+                          dict(bbox=[0, 0, float('nan'), 3], captions=['nan']),
+                          dict(bbox=[-10, -10, 20, 10], tags=['clipped']),
+                          dict(bbox=[1, 1, 9, 9], captions=['']),
+                          'not an object'],
+                 masks=[dict(segmentation=dict(size=[h, w], counts='P1'), captions=['bad rle']),
+                        dict(segmentation=dict(size=[h, w + 1], counts=rle_of(good)['counts']), captions=['size']),
+                        dict(segmentation=[[1, 1, 2]], captions=['short polygon']),
+                        dict(segmentation=rle_of(np.zeros((h, w))), captions=['empty']),
+                        dict(segmentation=[[1, 1, 20, 1, 20, 20]], captions=['triangle']),
+                        dict(segmentation=rle_of(good), captions=[], tags=[])])
+    assert out['captions'] == ['ok'] and out['tags'] == ['t']
+    regions, masks = out['regions'], out['masks']
+    assert isinstance(regions, InstanceData) and isinstance(masks, InstanceData)
+    assert regions.bboxes.dtype == np.float32 and regions.bboxes.tolist() == [[0, 0, 20, 10]]
+    assert regions.captions == [[]] and regions.tags == [['clipped']]
+    assert masks.masks.shape == (1, h, w) and masks.masks.dtype == np.uint8 and masks.captions == [['triangle']]
+
+
+@pytest.mark.parametrize('masks', [None, []])
+@pytest.mark.parametrize('regions', [None, []])
+def test_records_without_items_give_empty_instances(regions, masks):
+    out = loaded(40, 60, regions, masks)
+    assert out['regions'].bboxes.shape == (0, 4) and out['regions'].captions == []
+    assert out['masks'].masks.shape == (0, 40, 60) and out['masks'].tags == []
+
+
+@pytest.mark.parametrize('case,random', [('absent', True), ('absent', False), ('empty', True), ('empty', False),
+                                         ('all dropped', True)])
+def test_crop_and_pack_without_items(case, random):
+    """No ``masks`` / ``regions`` key, empty lists, or every item cropped away: the crop and the pack go through."""
+    results = two_sides() if case == 'all dropped' else loaded(100, 100, *((None, None) if case == 'absent' else
+                                                                           ([], [])))
+    t = UMGRandomResizedCrop(size=32, random=random)
+    if case == 'all dropped':
+        t.crop_params = lambda h, w, rng: (40, 40, 20, 20)  # the centre: neither side is in it
+    out = PackUMGInputs().transform(SampleCaptions().transform(t.transform(results)))
+    s = out['data_samples']
+    assert s.regions.bboxes.shape == (0, 4) and s.regions.caption == [] and s.regions.tags == []
+    assert s.masks.masks.shape == (0, 32, 32) and s.masks.masks.dtype == torch.bool and s.masks.caption == []
+
+
+def test_crop_that_drops_an_item_keeps_every_field_aligned():
+    results = two_sides()
+    results['regions'].scores = np.array([0.1, 0.9], np.float32)  # any per-item field follows its box
+    t = UMGRandomResizedCrop(size=50, flip_prob=1.0)
+    t.crop_params = lambda h, w, rng: (50, 50, 50, 50)  # the bottom-right quarter: only 'right' survives
+    out = t.transform(results)
+    assert out['img'].shape == (50, 50, 3) and out['flip']
+    regions, masks = out['regions'], out['masks']
+    assert regions.captions == [['right box', 'right']] and regions.tags == [['r']]
+    assert regions.scores.tolist() == [pytest.approx(0.9)]
+    assert masks.captions == [['right mask']] and masks.tags == [['r']]
+    np.testing.assert_allclose(regions.bboxes, [[50 - 40, 20, 50 - 20, 40]])  # shifted by 50, then flipped
+    ys, xs = np.nonzero(masks.masks[0])
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (10, 29, 20, 39)  # the same place as the flipped box
+
+
+@pytest.mark.parametrize('min_visible', [0.4, 0.6])
+def test_crop_keeps_a_partly_visible_item_only_above_min_visible(min_visible):
+    t = UMGRandomResizedCrop(size=60, flip_prob=0.0, min_visible=min_visible)
+    t.crop_params = lambda h, w, rng: (0, 0, 100, 80)  # x in [0, 80): half of each 'right' item is inside
+    out = t.transform(two_sides())
+    boxes = [[10 * 0.75, 10 * 0.6, 30 * 0.75, 30 * 0.6]] + [[70 * 0.75, 70 * 0.6, 60, 90 * 0.6]] * (min_visible < 0.5)
+    assert out['regions'].captions == [['left box'], ['right box', 'right']][:len(boxes)]
+    assert out['masks'].captions == [['left mask'], ['right mask']][:len(boxes)]
+    np.testing.assert_allclose(out['regions'].bboxes, boxes, rtol=1e-6)
+    assert out['masks'].masks.shape == (len(boxes), 60, 60)
+
+
+def test_transforms_name_the_missing_loading_step():
+    raw = dict(img=np.zeros((8, 8, 3), np.uint8), regions=[dict(bbox=[0, 0, 4, 4], captions=['a'])])
+    for transform in (UMGRandomResizedCrop(size=8), SampleCaptions(), PackUMGInputs()):
+        with pytest.raises(TypeError, match=f'{type(transform).__name__}.*"regions".*LoadUMGAnnotations'):
+            transform.transform(dict(raw))
+
+
+def test_sample_captions_and_pack():
+    results = loaded(8, 8, captions=['a', 'b'], tags=['x'],
+                     regions=[dict(bbox=[0, 0, 4, 4], tags=['y']), dict(bbox=[2, 2, 8, 8], captions=['c', 'd'])])
+    out = PackUMGInputs().transform(SampleCaptions(random=False).transform(results))
+    assert out['inputs'].shape == (3, 8, 8) and out['inputs'].dtype == torch.uint8
+    s = out['data_samples']
+    assert s.caption == 'a' and s.tags == ['x']
+    assert s.regions.caption == ['', 'c'] and s.regions.tags == [['y'], []]
+    assert s.regions.bboxes.dtype == torch.float32 and s.regions.bboxes.tolist() == [[0, 0, 4, 4], [2, 2, 8, 8]]
+    assert s.masks.masks.shape == (0, 8, 8) and s.masks.caption == []
+    assert 'captions' not in s.regions  # only the sampled caption travels on
+    drawn = {SampleCaptions().transform(loaded(8, 8, captions=['a', 'b']))['caption'] for _ in range(50)}
+    assert drawn == {'a', 'b'}
+    no_sampling = PackUMGInputs().transform(loaded(8, 8, regions=[dict(bbox=[0, 0, 4, 4], captions=['c'])]))
+    assert no_sampling['data_samples'].regions.caption == ['']  # no SampleCaptions step: empty captions
+
+
+def test_random_draws_keep_their_order():
+    """From numpy's global generator: the crop, the flip, then the image's caption, each region's and each
+    mask's, in that order (the order the quickstart's seeded figures were measured with)."""
+    def pipeline(seed):
+        np.random.seed(seed)
+        results = loaded(100, 100, captions=['i0', 'i1', 'i2'],
+                         regions=[dict(bbox=[0, 0, 100, 100], captions=[f'r{k}{j}' for j in range(3)])
+                                  for k in range(2)],
+                         masks=[dict(segmentation=rle_of(np.ones((100, 100))), captions=['m0', 'm1', 'm2'])])
+        t = UMGRandomResizedCrop(size=32, scale=(0.9, 1.0), min_visible=0.0)
+        return SampleCaptions().transform(t.transform(results))
+
+    for seed in range(5):
+        out = pipeline(seed)
+        np.random.seed(seed)
+        y, x, ch, cw = UMGRandomResizedCrop(size=32, scale=(0.9, 1.0)).crop_params(100, 100, np.random)
+        flip = np.random.random() < 0.5
+        picks = [int(np.random.randint(3)) for _ in range(4)]
+        assert out['crop'] == (x, y, cw, ch) and out['flip'] == flip
+        assert [out['caption']] + out['regions'].caption + out['masks'].caption == \
+            [f'i{picks[0]}', f'r0{picks[1]}', f'r1{picks[2]}', f'm{picks[3]}']
