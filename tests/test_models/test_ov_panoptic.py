@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
-from umgclip_mm.models.utils import build_vocabulary, clean_class_name, geometric_ensemble
+from umgclip_mm.models.open_vocab import geometric_ensemble
 from umgclip_mm.registry import MODELS
 
 CFG = osp.join(REPO, 'configs', 'quickstart', 'panoptic_synthetic.py')
@@ -76,6 +76,11 @@ def test_predict_and_tensor_modes_use_the_test_vocabulary(model):
     pan = out[0].pred_panoptic_seg.sem_seg
     assert pan.shape == (1, 64, 64)
     assert model.panoptic_fusion_head.num_classes == 13
+    # back to training: head and fusion head follow the training vocabulary again
+    model.train()
+    model.loss(torch.randn(2, 3, 64, 64), samples())
+    assert model.panoptic_head.num_classes == 10 and model.panoptic_fusion_head.num_classes == 10
+    assert model.panoptic_fusion_head.num_things_classes == 6
 
 
 def test_vocabulary_switching_keeps_the_checkpoint(model):
@@ -86,7 +91,7 @@ def test_vocabulary_switching_keeps_the_checkpoint(model):
     model.set_test_vocabulary(dict(thing_classes=['circle|disc', 'star'], stuff_classes=['sky']))
     with torch.no_grad():
         cls, _ = model(torch.randn(1, 3, 64, 64), samples(1), mode='tensor')
-        prompts = [t.format(n) for n in ('circle', 'disc') for t in model.templates]
+        prompts = [t.format(n) for n in ('circle', 'disc') for t in model.vocab_encoder.templates]
         direct = F.normalize(model.clip.encode_text(prompts).sum(0), dim=0)
     assert cls[-1].shape[-1] == 4
     torch.testing.assert_close(model.panoptic_head.cls_embed.class_embeds[0], direct, rtol=1e-5, atol=1e-6)
@@ -126,30 +131,20 @@ def test_oov_branch_changes_unseen_scores_only_through_the_frozen_model(model):
     model.set_test_vocabulary(dict(thing_classes=['circle', 'star'], stuff_classes=['sky']))
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
-        feats = model.clip.backbone.forward_features(x)
+        feats = model.clip.forward_features(x)
         mask_pred = torch.randn(1, 3, 64, 64)
         mask_pred[0, 2] = -1  # an empty mask
-        oov, covered = model.oov_logits(feats, mask_pred)
+        oov, covered = model.ensemble.logits(model.clip, feats, 'mask', list(mask_pred), model.class_embeds('test'))
         direct = model.clip.encode_masks(x, [(mask_pred[0] > 0).float()])[0]
-    assert covered.tolist() == [[True, True, False]]
-    expected = model.clip.get_logit_scale() * direct @ model.test_class_embeds.t()
-    torch.testing.assert_close(oov[0, :2], expected[:2], rtol=1e-4, atol=1e-4)
-
-
-def test_vocabulary_specs():
-    assert clean_class_name('wall-other-merged') == 'wall' and clean_class_name('dining_table') == 'dining table'
-    coco = build_vocabulary(dict(dataset='mmdet.CocoPanopticDataset'))
-    assert len(coco) == 133 and coco.num_things == 80 and 'wall' in coco.names
-    ade = build_vocabulary(dict(dataset='mmdet.ADE20KPanopticDataset'))
-    assert len(ade) == 150 and ade.num_things == 100
-    seen = ade.seen_mask(coco)
-    assert 0 < sum(seen) < 150 and seen[ade.names.index('bed')]
-    v = build_vocabulary(dict(thing_classes=['cat|kitten'], stuff_classes=['sky'], synonyms=dict(sky=['heaven'])))
-    assert v.synonyms == [['cat', 'kitten'], ['sky', 'heaven']] and v.thing_classes == ['cat']
-    with pytest.raises(KeyError, match='unknown keys'):
-        build_vocabulary(dict(classes=['a']))
-    with pytest.raises(FileNotFoundError, match='one class per line'):
-        build_vocabulary(dict(thing_classes_file='/nonexistent/classes.txt'))
+    assert covered.tolist() == [True, True, False]
+    expected = model.clip.get_logit_scale() * direct @ model.class_embeds('test').t()
+    torch.testing.assert_close(oov[:2], expected[:2], rtol=1e-4, atol=1e-4)
+    # the ensembled scores of the predict path equal geometric_ensemble of the head's and these
+    head = torch.randn(1, 3, 4)
+    with torch.no_grad():
+        out = model.oov_scores(feats, 'mask', list(mask_pred), head)
+    seen = torch.tensor([True, False, True])  # circle and sky are training classes, star is not
+    torch.testing.assert_close(out[0], geometric_ensemble(head[0], oov, seen, 0.4, 0.8, covered))
 
 
 def test_head_refuses_a_fixed_class_weight():

@@ -35,7 +35,7 @@ def parse_args(argv=None):
 
 def read_vocab(args):
     """``(thing entries, stuff entries)`` from the command line; entries keep their "|" synonyms."""
-    from umgclip_mm.models.utils.vocabulary import read_class_file
+    from umgclip_mm.vocabulary import read_class_file
     entries = [v.strip() for v in args.vocab.split(',') if v.strip()]
     if args.vocab_file:
         entries += read_class_file(args.vocab_file)
@@ -93,12 +93,13 @@ def main(argv=None):
             result = model(**batch, mode='predict')[0]
 
         from mmdet.visualization import DetLocalVisualizer
+        from mmdet.visualization.palette import get_palette
         os.makedirs(args.out, exist_ok=True)
         stem = osp.splitext(osp.basename(args.image))[0]
         image = mmcv.imread(args.image, channel_order='rgb')
         names = vocab.names
-        palette = [tuple(int(c) for c in (torch.randperm(256, generator=torch.Generator().manual_seed(i))[:3]))
-                   for i in range(len(names))]
+        # mmdet's designed COCO (panoptic) palette, distinct colours for up to 133 classes; seeded random beyond
+        palette = get_palette('coco' if len(names) <= 133 else 'random', len(names))[:len(names)]
         vis = DetLocalVisualizer(name=f'ov_panoptic_{os.getpid()}')
         vis.dataset_meta = dict(classes=names, thing_classes=vocab.thing_classes, stuff_classes=vocab.stuff_classes,
                                 palette=palette)

@@ -5,7 +5,7 @@ from mmdet.evaluation.metrics import CocoPanopticMetric
 from mmdet.evaluation.metrics.coco_panoptic_metric import PQStat
 from mmengine.logging import MMLogger
 
-from umgclip_mm.models.utils.vocabulary import clean_class_name, read_class_file
+from umgclip_mm.vocabulary import name_key, read_class_file
 from umgclip_mm.registry import METRICS
 
 
@@ -25,7 +25,7 @@ class OVCocoPanopticMetric(CocoPanopticMetric):
         super().__init__(**kwargs)
         if isinstance(unseen_classes, str):
             unseen_classes = read_class_file(unseen_classes)
-        self.unseen_classes = {clean_class_name(c).lower() for c in unseen_classes}
+        self.unseen_classes = {name_key(c) for c in unseen_classes}
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
@@ -35,7 +35,7 @@ class OVCocoPanopticMetric(CocoPanopticMetric):
         for result in results:
             pq_stat += result
         categories = self.categories
-        unseen = {k: v for k, v in categories.items() if clean_class_name(v['name']).lower() in self.unseen_classes}
+        unseen = {k: v for k, v in categories.items() if name_key(v['name']) in self.unseen_classes}
         seen = {k: v for k, v in categories.items() if k not in unseen}
         logger = MMLogger.get_current_instance()
         for split, cats in (('seen', seen), ('unseen', unseen)):

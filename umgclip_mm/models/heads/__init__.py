@@ -1,4 +1,4 @@
 from .ov_mask2former_head import OVMask2FormerHead
-from .text_embedding_classifier import TextEmbeddingClassifier
+from .ov_maskformer_fusion_head import OVMaskFormerFusionHead
 
-__all__ = ['OVMask2FormerHead', 'TextEmbeddingClassifier']
+__all__ = ['OVMask2FormerHead', 'OVMaskFormerFusionHead']

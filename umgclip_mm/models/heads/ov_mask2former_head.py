@@ -5,7 +5,7 @@ from torch import Tensor
 
 from umgclip_mm.registry import MODELS
 
-from .text_embedding_classifier import TextEmbeddingClassifier
+from ..open_vocab import TextEmbeddingClassifier
 
 
 @MODELS.register_module()

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Print the quickstart's result tables (the ones in README.md) from the logs of its runs.
+
+`make quickstart` writes work_dirs/quickstart (pretraining, all six terms) and work_dirs/quickstart_panoptic (open-
+vocabulary panoptic segmentation, out-of-vocabulary branch on). The tables compare each with an ablation, which
+--run-ablations runs when its logs are missing (about 2.5 minutes on 2 cores):
+
+- pretraining with the region and mask loss weights at 0 (work_dirs/quickstart_image_only);
+- the panoptic checkpoint evaluated with the out-of-vocabulary branch off (work_dirs/quickstart_panoptic_off).
+
+Every figure printed is read from a log; nothing is typed in. `make quickstart-report` runs both steps.
+
+Examples:
+    python tools/analysis/quickstart_report.py --run-ablations
+    python tools/analysis/quickstart_report.py --work-root work_dirs
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import re
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PRETRAIN = 'configs/quickstart/pretrain_synthetic.py'
+PANOPTIC = 'configs/quickstart/panoptic_synthetic.py'
+LEVELS = ('image', 'region', 'mask')
+TERMS = [f'loss_{lv}_{k}' for lv in LEVELS for k in ('caption', 'tag')]
+NO_REGION_MASK = [f'model.loss_{lv}_{k}.loss_weight=0' for lv in ('region', 'mask') for k in ('caption', 'tag')]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--work-root', default='work_dirs', help='where the quickstart wrote its runs')
+    parser.add_argument('--run-ablations', action='store_true', help='run the ablations whose logs are missing')
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='passed to the ablation runs (e.g. data roots)')
+    return parser.parse_args(argv)
+
+
+def last_log(work_dir: str) -> str:
+    """Text of the newest mmengine log in ``work_dir`` ('' when there is none)."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+    return open(logs[-1], encoding='utf-8').read() if logs else ''
+
+
+def logged(text: str, key: str) -> float:
+    """The last value of ``key`` in an mmengine log, or NaN."""
+    found = re.findall(re.escape(key) + r': (-?[\d.]+)', text)
+    return float(found[-1]) if found else float('nan')
+
+
+def loss_rows(work_dir: str) -> list:
+    """Training rows of mmengine's scalars.json (the ones with losses)."""
+    rows = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path, encoding='utf-8') as f:
+            rows += [r for r in map(json.loads, f) if 'loss' in r]
+    return rows
+
+
+def run(*args) -> None:
+    print('[quickstart_report] ' + ' '.join(args), file=sys.stderr)
+    subprocess.run([sys.executable, *args], cwd=REPO, check=True)
+
+
+def pretraining_table(full: str, ablation: str) -> str:
+    text_full, text_abl = last_log(full), last_log(ablation)
+
+    def cells(text):
+        return [f"{logged(text, f'retrieval/{lv}_top1'):.1f}% ({logged(text, f'retrieval/{lv}_top5'):.1f}%)"
+                for lv in LEVELS]
+
+    lines = ['| run | images | regions | masks |', '| --- | --- | --- | --- |',
+             '| all six terms | ' + ' | '.join(cells(text_full)) + ' |',
+             '| region and mask weights 0 | ' + ' | '.join(cells(text_abl)) + ' |',
+             '| chance | ' + ' | '.join(f"{logged(text_full, f'retrieval/{lv}_chance'):.1f}%" for lv in LEVELS) + ' |']
+    rows = loss_rows(full)
+    if rows:
+        falls = ', '.join(f'{t[5:].replace("_", " ")} {rows[0][t]:.2f} -> {rows[-1][t]:.2f}' for t in TERMS
+                          if t in rows[0])
+        lines.append(f'\nLosses, first logged iteration ({rows[0].get("iter")}) -> last ({rows[-1].get("iter")}): '
+                     f'{falls}.')
+    return '\n'.join(lines)
+
+
+def panoptic_table(on: str, off: str) -> str:
+    lines = ['| run | PQ (all 13) | PQ things / stuff | PQ / SQ / RQ seen (10) | PQ / SQ / RQ unseen (3) |',
+             '| --- | --- | --- | --- | --- |']
+    for name, text in (('branch on (FC-CLIP ensemble)', last_log(on)), ('branch off (`model.ensemble=None`)',
+                                                                          last_log(off))):
+        split = ['{:.1f} / {:.1f} / {:.1f}'.format(*(logged(text, f'coco_panoptic/{m}_{s}') for m in ('PQ', 'SQ', 'RQ')))
+                 for s in ('seen', 'unseen')]
+        lines.append(f"| {name} | {logged(text, 'coco_panoptic/PQ'):.1f} | {logged(text, 'coco_panoptic/PQ_th'):.1f} "
+                     f"/ {logged(text, 'coco_panoptic/PQ_st'):.1f} | {split[0]} | {split[1]} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    root = args.work_root
+    full, ablation = osp.join(root, 'quickstart'), osp.join(root, 'quickstart_image_only')
+    pan, pan_off = osp.join(root, 'quickstart_panoptic'), osp.join(root, 'quickstart_panoptic_off')
+    for needed in (full, pan):
+        if not last_log(needed):
+            raise SystemExit(f'no log in {needed}: run `make quickstart` first (or pass --work-root)')
+    if args.run_ablations:
+        if not last_log(ablation):
+            run('tools/train.py', PRETRAIN, '--work-dir', ablation, '--cfg-options', *args.cfg_options,
+                *NO_REGION_MASK)
+        if not last_log(pan_off):
+            ckpts = sorted(glob.glob(osp.join(pan, 'iter_*.pth')), key=lambda p: int(re.findall(r'\d+', p)[-1]))
+            if not ckpts:
+                raise SystemExit(f'no checkpoint in {pan}')
+            run('tools/test.py', PANOPTIC, ckpts[-1], '--work-dir', pan_off, '--cfg-options', *args.cfg_options,
+                'model.ensemble=None')
+    print('Pretraining (tools/train.py ' + PRETRAIN + '): held-out retrieval, top-1 (top-5)\n')
+    print(pretraining_table(full, ablation))
+    print('\nOpen-vocabulary panoptic segmentation (tools/train.py ' + PANOPTIC + '): PQ on the held-out scenes\n')
+    print(panoptic_table(pan, pan_off))
+
+
+if __name__ == '__main__':
+    main()

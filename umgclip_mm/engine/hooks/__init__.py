@@ -1,0 +1,3 @@
+from .vocabulary_check_hook import VocabularyCheckHook
+
+__all__ = ['VocabularyCheckHook']

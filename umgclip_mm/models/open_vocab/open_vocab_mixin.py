@@ -1,0 +1,110 @@
+"""OpenVocabMixin: what every open-vocabulary task model shares (frozen UMG-CLIP, vocabularies, text classifier
+weights, out-of-vocabulary branch)."""
+from typing import Optional, Tuple
+
+import torch
+from mmengine.logging import print_log
+from torch import Tensor
+
+from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary, build_vocabulary
+
+
+def with_default_type(cfg: Optional[dict], default: str) -> dict:
+    """A component config whose ``type`` defaults to ``default`` (so ``dict(alpha=0.5)`` or a ``--cfg-options``
+    override of one argument keeps the component)."""
+    return {'type': default, **(cfg or {})}
+
+
+class OpenVocabMixin:
+    """Mixed into a toolbox task model (mmdet ``MaskFormer``, mmseg segmentors, mmdet detectors, mmpretrain
+    classifiers) to make it open-vocabulary with a frozen UMG-CLIP. A task model adds only its head and its
+    post-processing; it calls :meth:`init_open_vocab` in its constructor and implements :meth:`on_vocabulary`.
+
+    - ``clip``: the whole :class:`UMGCLIP` (image and text towers), frozen and kept in eval mode.
+    - ``train_vocab`` / ``test_vocab``: :class:`~umgclip_mm.vocabulary.Vocabulary` of training and prediction;
+      :meth:`set_test_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
+    - ``vocab_encoder``: the shared :class:`VocabularyEncoder` (class embeddings, cached).
+    - ``ensemble``: the shared :class:`OOVScorer`, or ``None`` (branch off).
+    """
+
+    def init_open_vocab(self, clip: dict, train_vocab, test_vocab=None, vocab_encoder: Optional[dict] = None,
+                        ensemble: Optional[dict] = None) -> None:
+        """Build the shared parts (call after ``nn.Module.__init__``).
+
+        Args:
+            clip (dict): Config of the :class:`UMGCLIP` model (its ``init_cfg`` loads pretrained weights).
+            train_vocab: Vocabulary spec (see :func:`build_vocabulary`) the head is trained on.
+            test_vocab (optional): Vocabulary spec of prediction (default: ``train_vocab``).
+            vocab_encoder (dict, optional): :class:`VocabularyEncoder` config (templates, cache_dir); the type
+                defaults to it.
+            ensemble (dict, optional): :class:`OOVScorer` config (alpha, beta), the type defaulting to it; ``None``
+                turns the out-of-vocabulary branch off.
+        """
+        self.clip = MODELS.build(clip)
+        self.clip.requires_grad_(False)
+        self.clip.eval()
+        self.vocab_encoder = MODELS.build(with_default_type(vocab_encoder, 'umgclip_mm.VocabularyEncoder'))
+        self.ensemble = None if ensemble is None else MODELS.build(with_default_type(ensemble, 'umgclip_mm.OOVScorer'))
+        self.train_vocab = build_vocabulary(train_vocab)
+        if self.train_vocab is None:
+            raise ValueError(f'{type(self).__name__} needs train_vocab, the classes it is trained on')
+        self.test_vocab = build_vocabulary(test_vocab) or self.train_vocab
+        self._active = (None, None)
+
+    def train(self, mode: bool = True):
+        """Set train mode; the frozen UMG-CLIP stays in eval mode."""
+        super().train(mode)
+        self.clip.eval()
+        return self
+
+    def parameter_counts(self) -> Tuple[int, int]:
+        """``(trainable, total)`` parameter counts."""
+        params = list(self.parameters())
+        return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+    def log_parameter_counts(self) -> None:
+        """Log the trainable fraction (everything but the frozen towers)."""
+        trainable, total = self.parameter_counts()
+        print_log(f'{type(self).__name__}: {trainable / 1e6:.2f}M of {total / 1e6:.2f}M parameters train '
+                  f'({100.0 * trainable / max(total, 1):.2f}%); the UMG-CLIP towers are frozen', logger='current')
+
+    def clip_features(self, inputs: Tensor, with_dense: bool = True) -> dict:
+        """One pass of the frozen image tower (:meth:`UMGCLIP.forward_features`)."""
+        with torch.no_grad():
+            return self.clip.forward_features(inputs, with_dense=with_dense)
+
+    def set_test_vocabulary(self, vocab) -> None:
+        """Predict with another vocabulary from now on (e.g. the demo's ``--vocab``)."""
+        self.test_vocab = build_vocabulary(vocab)
+        if self._active[0] == 'test':
+            self._active = (None, None)
+
+    def class_embeds(self, which: str = 'test') -> Tensor:
+        """``[C, D]`` class embeddings of the ``'train'`` or ``'test'`` vocabulary (cached by the encoder)."""
+        return self.vocab_encoder(self.clip, self.train_vocab if which == 'train' else self.test_vocab)
+
+    def activate_vocabulary(self, which: str) -> Tensor:
+        """Make the ``'train'`` or ``'test'`` vocabulary the one the head classifies against; calls
+        :meth:`on_vocabulary` when the vocabulary or its embeddings (new weights) changed. Returns the embeddings."""
+        embeds = self.class_embeds(which)
+        if self._active[0] != which or self._active[1] is not embeds:
+            self.on_vocabulary(self.train_vocab if which == 'train' else self.test_vocab, embeds)
+            self._active = (which, embeds)
+        return embeds
+
+    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Point the task's heads at ``vocab`` and its ``class_embeds`` ``[C, D]``."""
+        raise NotImplementedError
+
+    def seen_classes(self) -> Tensor:
+        """``[C]`` bool: which test-vocabulary classes the training vocabulary has."""
+        return torch.tensor(self.test_vocab.seen_mask(self.train_vocab))
+
+    def oov_scores(self, feats: dict, level: str, items, in_vocab_logits: Tensor) -> Tensor:
+        """The head's logits (test vocabulary) ensembled with the frozen model's scores of the same ``items``
+        (see :class:`OOVScorer`); unchanged when the branch is off."""
+        if self.ensemble is None:
+            return in_vocab_logits
+        return self.ensemble(self.clip, feats, level, items, in_vocab_logits, self.class_embeds('test'),
+                             self.seen_classes())
