@@ -23,8 +23,8 @@ def read_version():
 setup(
     name='umgclip_mm',
     version=read_version(),
-    description='UMG-CLIP (multi-granularity CLIP) for OpenMMLab: pretraining, open-vocabulary '
-    'detection, segmentation, classification and retrieval.',
+    description='UMG-CLIP (a CLIP aligned with text at image, region and pixel level) for OpenMMLab: its '
+    'pretraining, and open-vocabulary panoptic segmentation on the frozen towers.',
     long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['umgclip_mm', 'umgclip_mm.*']),

@@ -3,14 +3,20 @@
 #
 # Usage: tools/install.sh [VENV_DIR]        (default: .venv in the repository root)
 #
-# Idempotent: a stamp inside the venv records a hash of the requirement files and setup.py; when it matches,
-# nothing is installed. The one slow step, building mmcv 2.1.0 with its ops from the sdist (PyPI has no wheel
-# for this torch), follows shared/ENVIRONMENT.md and caches the wheel outside the clone
-# ($UMGCLIP_WHEEL_CACHE, default ~/.cache/umgclip_mm/wheels), so later installs and CI reuse it.
+# Installs the pins of requirements/ (runtime.txt says why each), torch first, then mmcv, then the rest, then this
+# package in editable mode; then checks that the OpenMMLab stack imports and that configs can inherit mmdet::/mmseg::
+bases, and runs `pip check`.
+# Idempotent: a stamp inside the venv records a hash of the requirement files, setup.py and this script; when it
+# matches, nothing is installed.
+# The one slow step is mmcv 2.1.0 (about 12 minutes on 2 cores, once per machine): PyPI has only its source, so it
+# is built here with its ops (and CUDA ops where torch sees a GPU) against the installed torch, with
+# setuptools<70 and no build isolation, and with C++20 instead of the C++14/17 its setup.py asks for (torch 2.14's
+# headers need it). The wheel is cached outside the clone ($UMGCLIP_WHEEL_CACHE, default
+# ~/.cache/umgclip_mm/wheels, one entry per torch version and CUDA availability), so later installs and CI reuse it.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^[^#]/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
     exit 0
 fi
 
@@ -49,8 +55,8 @@ CUDA_OK="$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')"
 WHEEL_CACHE="$WHEEL_CACHE/torch-$TORCH_TAG-cuda$CUDA_OK"
 if [[ -z "$(mmcv_wheel)" ]]; then
     echo "[install] building mmcv $MMCV_VERSION with ops (about 12 minutes on 2 cores; done once, cached in $WHEEL_CACHE)"
-    # mmcv's setup.py imports pkg_resources, gone from setuptools>=70. Only the build needs the old one: the runtime
-    # install below brings back the setuptools>=77 that torch 2.14 declares.
+    # mmcv 2.1.0's setup.py builds with setuptools<70 (the combination known to work). Only the build needs it: the
+    # runtime requirements below pin the setuptools that mmengine and torch need.
     pip_install 'setuptools<70' wheel ninja
     BUILD_DIR="$(mktemp -d)"
     trap 'rm -rf "$BUILD_DIR"' EXIT
@@ -73,6 +79,9 @@ pip_install --no-deps --no-build-isolation -e "$ROOT"
 
 "$PY" -c "import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, umgclip_mm" \
     || { echo "[install] the OpenMMLab stack does not import; see the error above" >&2; exit 1; }
+"$PY" -c "from mmengine.utils import is_installed; assert is_installed('mmdet')" \
+    || { echo "[install] configs cannot inherit mmdet::/mmseg:: bases: mmengine needs pkg_resources (setuptools<81)" >&2
+         exit 1; }
 "$PY" -m pip check || echo "[install] warning: pip check reports conflicts (see above)" >&2
 echo "$HASH" > "$STAMP"
 echo "[install] done: $VENV"

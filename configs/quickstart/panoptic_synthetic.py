@@ -5,7 +5,7 @@
 #                                  --work-dir work_dirs/quickstart)
 #   python tools/train.py configs/quickstart/panoptic_synthetic.py
 # The out-of-vocabulary branch off, for comparison: --cfg-options model.ensemble=None
-_base_ = ['../_base_/models/ov_mask2former_toy.py', '../_base_/datasets/synthetic_panoptic.py',
+_base_ = ['../_base_/models/ov_mask2former.py', '../_base_/datasets/synthetic_panoptic.py',
           '../_base_/default_runtime.py']
 default_scope = 'mmdet'
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
@@ -13,7 +13,7 @@ env_cfg = dict(dist_cfg=dict(backend='gloo'))
 pretrained = 'work_dirs/quickstart/iter_600.pth'  # what `make quickstart` writes
 feat = 64
 model = dict(
-    clip=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    clip=dict(_delete_=True, **_base_.umgclip_toy, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(out_channels=feat, scales=[2, 1, 0.5, 0.25]),  # 8 px patches: strides 4..32
     panoptic_head=dict(
         in_channels=[feat] * 4,
@@ -30,10 +30,9 @@ model = dict(
             self_attn_cfg=dict(embed_dims=feat, num_heads=4), cross_attn_cfg=dict(embed_dims=feat, num_heads=4),
             ffn_cfg=dict(embed_dims=feat, feedforward_channels=128)))),
     train_cfg=dict(num_points=1024),
-    train_vocab=dict(_delete_=True, thing_classes={{_base_.seen_thing_classes}},
-                     stuff_classes={{_base_.seen_stuff_classes}}),
-    test_vocab=dict(thing_classes={{_base_.thing_classes}}, stuff_classes={{_base_.stuff_classes}}),
-    templates=['a {}', 'the {}', '{} in the background'])  # the phrasing of the toy captions
+    train_vocab=dict(_delete_=True, thing_classes=_base_.seen_thing_classes, stuff_classes=_base_.seen_stuff_classes),
+    test_vocab=dict(thing_classes=_base_.thing_classes, stuff_classes=_base_.stuff_classes),
+    vocab_encoder=dict(templates=['a {}', 'the {}', '{} in the background']))  # the phrasing of the toy captions
 
 max_iters = 1000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

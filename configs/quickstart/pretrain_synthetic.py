@@ -2,10 +2,11 @@
 # toy world, on CPU in minutes, and report region-text retrieval on held-out scenes.
 #   python tools/dataset_converters/make_synthetic.py data/synthetic
 #   python tools/train.py configs/quickstart/pretrain_synthetic.py
-_base_ = ['../_base_/models/umgclip_toy.py', '../_base_/datasets/umg_synthetic.py',
+_base_ = ['../_base_/models/umgclip_towers.py', '../_base_/datasets/umg_synthetic.py',
           '../_base_/default_runtime.py']
 
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+model = _base_.umgclip_toy
 max_iters = 600
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=300)
 val_cfg = dict(type='ValLoop')

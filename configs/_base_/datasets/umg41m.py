@@ -1,5 +1,5 @@
 # UMG-41M (or any data in the UMG JSON-lines format, docs/data_format.md) for pretraining.
-# Expected layout: data/umg41m/{images...} and data/umg41m/annotations/train-*.jsonl (relative image paths).
+# Expected layout: data/umg41m/{images...} and data/umg41m/annotations/{train,val}-*.jsonl (relative image paths).
 data_root = 'data/umg41m'
 img_size = 224
 train_pipeline = [

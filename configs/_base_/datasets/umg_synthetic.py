@@ -1,37 +1,19 @@
-# The toy world (tools/dataset_converters/make_synthetic.py) in the UMG pretraining format.
-# `make quickstart` generates it into data/synthetic; elsewhere: python tools/dataset_converters/make_synthetic.py DIR
+# The toy world (tools/dataset_converters/make_synthetic.py) in the UMG pretraining format: umg41m.py's pipelines and
+# loaders at the toy world's scale. `make quickstart` generates it into data/synthetic; elsewhere:
+#   python tools/dataset_converters/make_synthetic.py DIR
+_base_ = './umg41m.py'
 data_root = 'data/synthetic'
 img_size = 64
-train_pipeline = [
-    dict(type='umgclip_mm.LoadUMGImage'),
-    dict(type='umgclip_mm.LoadUMGAnnotations'),
-    dict(type='umgclip_mm.UMGRandomResizedCrop', size=img_size, scale=(0.5, 1.0)),
-    dict(type='umgclip_mm.SampleCaptions'),
-    dict(type='umgclip_mm.PackUMGInputs'),
-]
-test_pipeline = [
-    dict(type='umgclip_mm.LoadUMGImage'),
-    dict(type='umgclip_mm.LoadUMGAnnotations'),
-    dict(type='umgclip_mm.UMGRandomResizedCrop', size=img_size, random=False),
-    dict(type='umgclip_mm.SampleCaptions', random=False),
-    dict(type='umgclip_mm.PackUMGInputs'),
-]
+# umg41m.py's pipelines, cropping to 64 px
+train_pipeline = [dict(t, size=img_size) if 'size' in t else t for t in _base_.train_pipeline]
+test_pipeline = [dict(t, size=img_size) if 'size' in t else t for t in _base_.test_pipeline]
 train_dataloader = dict(
     batch_size=32,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='umg/train.jsonl',
-                 pipeline=train_pipeline))
+    pin_memory=False,
+    dataset=dict(data_root=data_root, ann_files='umg/train.jsonl', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='umg/val.jsonl',
-                 pipeline=test_pipeline, test_mode=True))
+    dataset=dict(data_root=data_root, ann_files='umg/val.jsonl', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='umgclip_mm.MultiGranularityRetrievalMetric')
-test_evaluator = val_evaluator

@@ -1,0 +1,6 @@
+# Zero-shot transfer of the UMG-CLIP-L/14 model (ov-mask2former_umgclip-eva02-l14_8xb2-lsj-50e_coco-panoptic.py) to
+# ADE20K panoptic: the paper's 29.1 PQ setting.
+_base_ = './ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2ade20k-panoptic.py'
+
+model = dict(clip=dict(backbone=dict(_delete_=True, **_base_.umgclip_eva02_l14.backbone),
+                       text_encoder=_base_.umgclip_eva02_l14.text_encoder))
