@@ -7,35 +7,28 @@ Examples:
     python tools/test.py CONFIG CKPT --cfg-options model.ensemble=None   # out-of-vocabulary branch off
 """
 import argparse
-import os
 import os.path as osp
 import sys
+from typing import List, Optional
+
+from train import launch_parser, parse_launch_args  # tools/train.py, beside this file: the shared arguments
 
 # Allow `python tools/test.py` from a source checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file')
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = launch_parser(__doc__)
     parser.add_argument('checkpoint', help='checkpoint to evaluate (loaded weights-only)')
-    parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>)')
-    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
-                        help='override config entries, e.g. model.ensemble=None')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_launch_args(parser, argv)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
     cfg = build_config(args)
     if not osp.isfile(args.checkpoint):

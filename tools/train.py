@@ -4,7 +4,8 @@
 Works for every config of the project, whatever its default scope (umgclip_mm, mmdet, mmseg, mmpretrain).
 
 Examples:
-    python tools/train.py configs/quickstart/clip_smoke.py
+    python tools/dataset_converters/make_synthetic.py data/synthetic
+    python tools/train.py configs/quickstart/pretrain_synthetic.py
     python tools/train.py configs/umgclip/panoptic_coco.py --amp --resume
     bash tools/dist_train.sh configs/umgclip/panoptic_coco.py 8
 """
@@ -12,30 +13,44 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import List, Optional
+
+from mmengine.config import DictAction  # mmengine.config imports no torch: --help stays instant
 
 # Allow `python tools/train.py` from a source checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def launch_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments tools/train.py and tools/test.py share: the config, ``--work-dir``, ``--cfg-options``,
+    ``--launcher`` and ``--local-rank`` (which ``torch.distributed.launch`` passes, also as ``--local_rank``)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
-    parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
-                        help='resume from CHECKPOINT, or from the latest one in the work dir if no path is given')
-    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
-                        help='override config entries, e.g. train_cfg.max_iters=10')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries, e.g. train_cfg.max_iters=10 model.ensemble=None')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher (tools/dist_train.sh uses pytorch)')
-    # torch.distributed.launch passes --local-rank (new) or --local_rank (old); torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_launch_args(parser: argparse.ArgumentParser, argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` and export ``LOCAL_RANK`` (torchrun sets it; ``torch.distributed.launch`` passes it)."""
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def main(argv=None):
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = launch_parser(__doc__)
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
+                        help='resume from CHECKPOINT, or from the latest one in the work dir if no path is given')
+    return parse_launch_args(parser, argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list before any resume)
     from mmengine.registry import RUNNERS

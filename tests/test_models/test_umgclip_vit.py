@@ -3,7 +3,9 @@ import copy
 import pytest
 import torch
 
-from umgclip_mm.models import UMGCLIPViT, resize_pos_embed
+import torch.nn.functional as F
+
+from umgclip_mm.models import UMGCLIPViT
 from conftest import TINY_VIT
 
 
@@ -34,7 +36,8 @@ def test_dense_projection_matches_global_projection_of_the_same_tokens():
     """dense_proj is the last block's patch tokens through the same norm and projection as the class token."""
     vit = build()
     x = torch.randn(1, 3, 32, 32)
-    tokens, _ = vit.embed(x)
+    tokens, grid, _ = vit.embed(x)
+    assert grid == (4, 4)
     tokens = vit.transformer(tokens)
     expected = vit.project(tokens[:, 1:]).transpose(1, 2).reshape(1, 32, 4, 4)
     out = vit.forward_features(x)
@@ -53,15 +56,16 @@ def test_value_dense_mode_differs_and_keeps_shape():
         build(dense_mode='nope')
 
 
-def test_resize_pos_embed_identity_and_shape():
-    pe = torch.randn(1 + 16, 8)
-    assert resize_pos_embed(pe, (4, 4), (4, 4)) is pe
-    out = resize_pos_embed(pe, (4, 4), (2, 6))
-    assert out.shape == (13, 8)
-    torch.testing.assert_close(out[0], pe[0])
-    # a constant grid stays constant under bicubic resizing
-    const = torch.cat([pe[:1], torch.ones(16, 8)])
-    torch.testing.assert_close(resize_pos_embed(const, (4, 4), (7, 3))[1:], torch.ones(21, 8))
+def test_positional_embedding_resized_bicubically_for_other_grids():
+    """At a 2 x 6 grid the tower adds the trained 4 x 4 embedding resized bicubically (class position copied)."""
+    vit = build()
+    x = torch.randn(1, 3, 16, 48)
+    patches = vit.patch_embed(x).flatten(2).transpose(1, 2)
+    grid = vit.pos_embed[1:].reshape(1, 4, 4, -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=(2, 6), mode='bicubic', align_corners=False).flatten(2).transpose(1, 2)[0]
+    expected = torch.cat([vit.cls_token[None] + vit.pos_embed[:1], patches[0] + grid])
+    tokens, _, _ = vit.embed(x)
+    torch.testing.assert_close(tokens[0], vit.pre_norm(expected))
 
 
 def test_gradient_checkpointing_same_values_and_grads():
@@ -95,3 +99,19 @@ def test_pretrained_init_cfg_loads_prefixed_weights(tmp_path):
     dst.init_weights()
     for k, v in src.state_dict().items():
         torch.testing.assert_close(dst.state_dict()[k], v)
+
+
+def test_mmseg_pretrained_argument_becomes_the_backbone_init_cfg(tmp_path):
+    """mmseg's segmentors pass ``pretrained=`` to their backbone: a UMGCLIP checkpoint's ``backbone.*`` loads."""
+    src = build()
+    ckpt = tmp_path / 'umgclip.pth'
+    torch.save({'state_dict': {'backbone.' + k: v for k, v in src.state_dict().items()}}, ckpt)
+    dst = build(pretrained=str(ckpt))
+    assert dst.init_cfg == dict(type='Pretrained', checkpoint=str(ckpt), prefix='backbone.')
+    dst.init_weights()
+    torch.testing.assert_close(dst.state_dict(), src.state_dict())
+    assert build(pretrained=None).init_cfg is None
+    with pytest.raises(ValueError, match='both pretrained'):
+        build(pretrained=str(ckpt), init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    with pytest.raises(TypeError, match='checkpoint path'):
+        build(pretrained=True)

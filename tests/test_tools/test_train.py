@@ -1,7 +1,10 @@
-"""tools/train.py and tools/dist_train.sh on the smoke config: train, save, resume from the same iteration."""
+"""tools/train.py, tools/test.py and tools/dist_train.sh on the pretraining quickstart config over a toy world of a
+few scenes: train, validate, save, resume from the same iteration, two processes with gloo."""
 import glob
 import json
 import os.path as osp
+import re
+import sys
 
 import pytest
 import torch
@@ -10,7 +13,24 @@ import umgclip_mm  # noqa: F401  (allow-lists what mmengine checkpoints hold)
 
 from conftest import run_tool
 
-CFG = 'configs/quickstart/clip_smoke.py'
+CFG = 'configs/quickstart/pretrain_synthetic.py'
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    """A toy world of 8 training and 4 validation scenes at 64 px."""
+    root = str(tmp_path_factory.mktemp('toy') / 'syn')
+    run_tool('tools/dataset_converters/make_synthetic.py', root, '--num-train', '8', '--num-val', '4', '--size', '64')
+    return root
+
+
+def small_run(root, *extra):
+    """``--cfg-options`` for a few iterations on the toy world, logging and saving every iteration asked."""
+    return ['--cfg-options', f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
+            'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1', 'param_scheduler=[]',
+            *extra]
 
 
 def scalars(work_dir):
@@ -20,65 +40,43 @@ def scalars(work_dir):
     return [r for r in rows if 'loss' in r]
 
 
-def test_help():
-    assert run_tool('tools/train.py', '--help').stdout.startswith('usage:')
+def test_help_answers_without_importing_torch():
+    for tool in ('tools/train.py', 'tools/test.py'):
+        out = run_tool(tool, '--help', env={'PYTHONPROFILEIMPORTTIME': '1'})
+        assert out.stdout.startswith('usage:') and '--cfg-options' in out.stdout
+        assert not re.search(r'\|\s+torch$', out.stderr, re.M), f'{tool} --help imported torch'
     assert 'Usage' in run_tool('bash', 'tools/dist_train.sh', '--help').stdout
 
 
-def test_train_save_resume_continues(tmp_path):
+def test_train_validate_save_resume_continues(tmp_path, toy_root):
+    """Every UMG-CLIP term is logged, retrieval is evaluated, iter_3 is saved with the message hub and loads with
+    torch's weights-only default, and --resume continues at iteration 4, not 1."""
     work = str(tmp_path / 'work')
-    opts = ['--cfg-options', 'train_dataloader.batch_size=8', 'default_hooks.logger.interval=1',
-            'default_hooks.checkpoint.interval=3', 'param_scheduler=[]']
+    opts = small_run(toy_root, 'train_cfg.val_interval=3', 'default_hooks.checkpoint.interval=3')
     run_tool('tools/train.py', CFG, '--work-dir', work, *opts, 'train_cfg.max_iters=3')
-    ckpt = osp.join(work, 'iter_3.pth')
-    assert osp.isfile(ckpt)
-    saved = torch.load(ckpt, map_location='cpu')  # weights_only by default: the allow-list is enough
-    assert saved['meta']['iter'] == 3 and 'message_hub' in saved
-    run_tool('tools/train.py', CFG, '--work-dir', work, '--resume', *opts, 'train_cfg.max_iters=5')
-    iters = [r['iter'] for r in scalars(work)]
-    assert iters[:3] == [1, 2, 3] and iters[3:] == [4, 5], iters  # resumed at 4, not restarted at 1
-    assert osp.isfile(osp.join(work, 'iter_5.pth'))
-    resumed = torch.load(osp.join(work, 'iter_5.pth'), map_location='cpu')
-    assert resumed['meta']['iter'] == 5
-
-
-def test_dist_train_two_processes(tmp_path):
-    work = str(tmp_path / 'dist')
-    run_tool('bash', 'tools/dist_train.sh', CFG, '2', '--work-dir', work, '--cfg-options', 'train_cfg.max_iters=2',
-             'train_dataloader.batch_size=4', 'default_hooks.checkpoint.interval=2', 'param_scheduler=[]',
-             env={'PYTHON': __import__('sys').executable, 'PORT': '29533'}, timeout=300)
-    assert osp.isfile(osp.join(work, 'iter_2.pth'))
-
-
-def make_toy(tmp_path, num_train=8, num_val=4):
-    root = str(tmp_path / 'syn')
-    run_tool('tools/dataset_converters/make_synthetic.py', root, '--num-train', str(num_train), '--num-val',
-             str(num_val), '--size', '64')
-    return root
-
-
-def test_pretrain_quickstart_path_trains_evaluates_resumes(tmp_path):
-    """The multi-granularity pretraining config through the stock runner: train, validate, save, resume."""
-    root, work = make_toy(tmp_path), str(tmp_path / 'work')
-    opts = ['--cfg-options', f'data_root={root}', f'train_dataloader.dataset.data_root={root}',
-            f'val_dataloader.dataset.data_root={root}', 'train_dataloader.batch_size=4',
-            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False', 'train_cfg.val_interval=3',
-            'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1']
-    run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, *opts,
-             'train_cfg.max_iters=3')
     rows = scalars(work)
     assert {f'loss_{lv}_{k}' for lv in ('image', 'region', 'mask') for k in ('caption', 'tag')} <= set(rows[0])
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'region-text retrieval over' in log and 'retrieval/region_top1' in log
-    run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, '--resume', *opts,
-             'train_cfg.max_iters=5')
-    assert [r['iter'] for r in scalars(work)] == [1, 2, 3, 4, 5]
+    saved = torch.load(osp.join(work, 'iter_3.pth'), map_location='cpu')  # weights_only: the allow-list is enough
+    assert saved['meta']['iter'] == 3 and 'message_hub' in saved
+    run_tool('tools/train.py', CFG, '--work-dir', work, '--resume', *opts, 'train_cfg.max_iters=5')
+    assert [r['iter'] for r in scalars(work)] == [1, 2, 3, 4, 5]  # resumed at 4, not restarted at 1
+    assert torch.load(osp.join(work, 'iter_5.pth'), map_location='cpu')['meta']['iter'] == 5
+
+
+def test_dist_train_two_processes(tmp_path, toy_root):
+    work = str(tmp_path / 'dist')
+    run_tool('bash', 'tools/dist_train.sh', CFG, '2', '--work-dir', work,
+             *small_run(toy_root, 'train_cfg.max_iters=2', 'train_dataloader.batch_size=2', 'val_cfg=None',
+                        'val_dataloader=None', 'val_evaluator=None', 'default_hooks.checkpoint.interval=2'),
+             env={'PYTHON': sys.executable, 'PORT': '29533'}, timeout=300)
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))
+    assert [r['iter'] for r in scalars(work)] == [1, 2]
 
 
 def logged(text, key):
     """The last value of ``key`` in an mmengine log."""
-    import re
     return float(re.findall(re.escape(key) + r': ([\d.]+)', text)[-1])
 
 

@@ -39,7 +39,7 @@ def main(argv=None):
     from umgclip_mm.converters import convert_clip, save_config
     ckpt, model_cfg = convert_clip(args.src, args.vision_heads, args.text_heads, args.act)
     meta = ckpt['meta']
-    if args.act is None and meta['source_layout'] in ('openai', ) and meta['source_storage'] != 'torchscript':
+    if args.act is None and meta['source_layout'] == 'openai' and meta['source_storage'] != 'torchscript':
         print_log('the activation was not given and cannot be read from the weights: assuming quick_gelu '
                   "(OpenAI's CLIP). Pass --act gelu for open_clip weights trained with GELU (LAION, DataComp).",
                   logger='current', level=30)

@@ -1,41 +1,44 @@
 """Build a model from a config and a checkpoint."""
+import logging
 from typing import Optional, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import load_state_dict
 
 from umgclip_mm.registry import MODELS
 from umgclip_mm.utils import load_checkpoint_file
 
 
 def load_model_weights(model: torch.nn.Module, checkpoint: str, strict: bool = True) -> None:
-    """Load the ``state_dict`` of a checkpoint file into ``model`` (weights-only unpickling).
+    """Load the ``state_dict`` of a checkpoint file into ``model`` (weights-only unpickling, then mmengine's
+    ``load_state_dict``).
 
     Args:
         model (nn.Module): The model.
         checkpoint (str): Path of an mmengine checkpoint (``{'state_dict': ...}``) or of a bare state dict.
-        strict (bool): Refuse missing or unexpected keys, listing them.
+        strict (bool): Refuse missing, unexpected or mis-shaped keys, listing them (else log them and load the
+            rest).
     """
     ckpt = load_checkpoint_file(checkpoint)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint!r} holds no state dict (found {type(ckpt).__name__})')
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    mismatched = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
-                  if k in state and state[k].shape != own[k].shape]
-    if strict and (missing or unexpected or mismatched):
-
-        def head(keys):
-            return f'{keys[:6]}{" ..." if len(keys) > 6 else ""} ({len(keys)})'
-
-        raise KeyError(f'{checkpoint!r} does not match the model of the config: missing keys {head(missing)}, '
-                       f'unexpected keys {head(unexpected)}, shape mismatches (checkpoint vs model) '
-                       f'{head(mismatched)}. Was it converted for another architecture? '
-                       'tools/model_converters/clip2umgclip.py --save-config writes the matching config.')
-    model.load_state_dict({k: v for k, v in state.items() if k in own and v.shape == own[k].shape}, strict=False)
+    try:
+        load_state_dict(model, state, strict=strict, logger='current')
+    except RuntimeError as err:
+        # mmengine's message: a header, one line per mis-shaped key, one line listing the unexpected keys and one
+        # the missing keys. Keep the key lists and six mis-shaped keys, each line cut at 300 characters.
+        lines = [line for line in str(err).splitlines()[1:] if line]
+        shapes = [line for line in lines if line.startswith('size mismatch')]
+        shown = [line for line in lines if line not in shapes] + shapes[:6]
+        shown = [line if len(line) <= 300 else line[:300] + ' ...' for line in shown]
+        more = f'\n({len(shapes) - 6} more size mismatches)' if len(shapes) > 6 else ''
+        raise KeyError(f'{checkpoint!r} does not match the model of the config:\n' + '\n'.join(shown) + more +
+                       '\nWas it converted for another architecture? tools/model_converters/clip2umgclip.py '
+                       '--save-config writes the matching config.') from err
 
 
 def init_model(config: Union[str, Config, dict],
@@ -46,7 +49,8 @@ def init_model(config: Union[str, Config, dict],
 
     Args:
         config (str | Config | dict): Config file path or object; its ``model`` entry is built.
-        checkpoint (str, optional): Checkpoint path. ``None`` keeps the random (or ``init_cfg``) weights.
+        checkpoint (str, optional): Checkpoint path. ``None`` keeps the random (or ``init_cfg``) weights; mmengine's
+            per-parameter initialisation report is not logged then (warnings still are).
         device (str | torch.device): Device of the returned model.
         cfg_options (dict, optional): Overrides merged into the config (``mmengine`` dotted keys).
 
@@ -62,7 +66,13 @@ def init_model(config: Union[str, Config, dict],
     init_default_scope(config.get('default_scope', 'umgclip_mm'))
     model = MODELS.build(config.model)
     if checkpoint is None:
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         load_model_weights(model, checkpoint)
     model.cfg = config

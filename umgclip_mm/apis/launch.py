@@ -2,6 +2,9 @@
 anything is built (a missing checkpoint or data file), and CPU-only distributed runs."""
 import argparse
 import os.path as osp
+from typing import List, Sequence, Tuple
+
+from mmengine.config import Config
 
 # Where to get the data a data set type reads, named in the error when its files are missing.
 DATA_HINTS = {
@@ -16,14 +19,11 @@ DATA_HINTS = {
 }
 
 
-def build_config(args):
-    """Load the config and apply the command line to it."""
-    from mmengine.config import Config, DictAction
+def build_config(args: argparse.Namespace) -> Config:
+    """Load the config and apply the command line (``tools/train.py`` / ``tools/test.py`` arguments) to it."""
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        options = argparse.Namespace()
-        DictAction(option_strings=[], dest='opts')(None, options, args.cfg_options)
-        cfg.merge_from_dict(options.opts)
+    if args.cfg_options:  # already a dict: the parsers use mmengine's DictAction
+        cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
@@ -38,7 +38,7 @@ def build_config(args):
     return cfg
 
 
-def local_checkpoints(cfg, skip_init_cfg: bool = False):
+def local_checkpoints(cfg: Config, skip_init_cfg: bool = False) -> List[Tuple[str, str]]:
     """``(where, path)`` of every local checkpoint the config will load: ``load_from`` and ``Pretrained``
     ``init_cfg`` entries anywhere in the model."""
     found = []
@@ -63,7 +63,7 @@ def local_checkpoints(cfg, skip_init_cfg: bool = False):
     return found
 
 
-def check_checkpoints_exist(cfg, skip_init_cfg: bool = False):
+def check_checkpoints_exist(cfg: Config, skip_init_cfg: bool = False) -> None:
     """Fail before building anything when a checkpoint the config names is not on disk (``skip_init_cfg``: only
     ``load_from``, for testing, where the runner never runs ``init_weights``)."""
     for where, path in local_checkpoints(cfg, skip_init_cfg):
@@ -78,7 +78,7 @@ def check_checkpoints_exist(cfg, skip_init_cfg: bool = False):
                                     f'override the path with --cfg-options.')
 
 
-def setup_cpu_distributed(cfg):
+def setup_cpu_distributed(cfg: Config) -> None:
     """Make distributed training work on a machine without CUDA (gloo), as tests and CI run it.
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` whatever the backend, and its default DDP wrapper passes
@@ -96,7 +96,7 @@ def setup_cpu_distributed(cfg):
                                      find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 
-def check_data_exist(cfg, loaders=('train_dataloader', 'val_dataloader')):
+def check_data_exist(cfg: Config, loaders: Sequence[str] = ('train_dataloader', 'val_dataloader')) -> None:
     """Fail before building anything when an annotation file or data root a data loader names is missing."""
     for name in loaders:
         dataset = (cfg.get(name) or {}).get('dataset')

@@ -1,13 +1,11 @@
 """EVA02CLIPViT: the EVA02-CLIP image tower (timm's Eva) with the same global and dense outputs as UMGCLIPViT."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.model import BaseModule
-from torch.utils.checkpoint import checkpoint
+from mmdet.utils import OptConfigType, OptMultiConfig
 
 from umgclip_mm.registry import MODELS
-
-from ..layers.token_reduction import check_token_reduction, kept_positions, reduce_patch_tokens, restore_patch_grid
+from .base_image_tower import BaseImageTower, Grid
 
 # The EVA02-CLIP image towers, as timm builds them (timm.models.eva): architecture facts of the published models.
 # ``ref_feat_shape`` is the grid the rotary embedding was trained at; it cannot be read off the weights.
@@ -24,9 +22,9 @@ EVA02_ARCHS = {
 
 
 @MODELS.register_module()
-class EVA02CLIPViT(BaseModule):
+class EVA02CLIPViT(BaseImageTower):
     """The EVA02-CLIP image tower, a wrapper of ``timm.models.eva.Eva`` (rotary position embeddings, SwiGLU MLPs,
-    sub-layer norms; E/14: post-norm blocks), exposing :class:`UMGCLIPViT`'s contract so that every pooler, head
+    sub-layer norms; E/14: post-norm blocks), with :class:`BaseImageTower`'s outputs, so that every pooler, head
     and config works with either tower by changing only the backbone block.
 
     The wrapped model is ``trunk`` with timm's parameter names (open_clip's ``visual.trunk.*``); its classifier head
@@ -41,10 +39,11 @@ class EVA02CLIPViT(BaseModule):
         output_dims (int): Width of the joint image-text space.
         out_indices (Sequence[int]): Blocks whose outputs ``forward`` returns as ``[B, C, h, w]`` maps.
         dense_mode (str): Only ``'plain'``: the last block's patch tokens through the final norm and projection.
-        token_reduction (dict, optional): As :class:`UMGCLIPViT` (training only). A merged cluster takes the
+        token_reduction (dict, optional): See :class:`BaseImageTower` (training only). A merged cluster takes the
             rotary position of its medoid patch; a randomly kept patch keeps its own.
         with_cp (bool): Activation checkpointing of every block.
         frozen (bool): Freeze every parameter and keep the tower in eval mode.
+        pretrained (str, optional): mmseg's backbone argument, see :class:`BaseImageTower`.
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=...)``.
         **kwargs: Overrides of the ``Eva`` arguments (e.g. ``drop_path_rate``).
     """
@@ -55,76 +54,45 @@ class EVA02CLIPViT(BaseModule):
                  output_dims: int = 512,
                  out_indices: Sequence[int] = (-1, ),
                  dense_mode: str = 'plain',
-                 token_reduction: Optional[dict] = None,
+                 token_reduction: OptConfigType = None,
                  with_cp: bool = False,
                  frozen: bool = False,
-                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None,
                  **kwargs):
-        super().__init__(init_cfg)
         from timm.models.eva import Eva
         if isinstance(arch, str):
             if arch not in EVA02_ARCHS:
                 raise KeyError(f'unknown EVA02 arch {arch!r}; known: {sorted(EVA02_ARCHS)}, or a dict of Eva args')
             arch = EVA02_ARCHS[arch]
-        if dense_mode != 'plain':
-            raise ValueError("EVA02CLIPViT supports dense_mode='plain' only")
         args = dict(arch, **kwargs)
+        super().__init__(args['patch_size'], args['embed_dim'], args['depth'], output_dims, out_indices, dense_mode,
+                         token_reduction, with_cp, frozen, pretrained, init_cfg)
         self.trunk = Eva(img_size=img_size, num_classes=output_dims, global_pool='token', dynamic_img_size=True,
                          **args)
-        self.patch_size = args['patch_size']
+        self.num_prefix_tokens = self.trunk.num_prefix_tokens  # the class token (and register tokens, if any)
         self.img_size = (img_size, img_size)
         self.grid_size = (img_size // self.patch_size, img_size // self.patch_size)
-        self.embed_dims = args['embed_dim']
-        self.num_layers = args['depth']
-        self.output_dims = output_dims
-        self.out_indices = sorted(i % self.num_layers for i in out_indices)
-        self.dense_mode = dense_mode
-        self.token_reduction = check_token_reduction(token_reduction)
-        self.with_cp = with_cp
-        self.frozen = frozen
-        if frozen:
-            self.requires_grad_(False)
+        self._freeze()
 
-    def train(self, mode: bool = True) -> 'EVA02CLIPViT':
-        """Set train mode, except that a frozen tower stays in eval mode."""
-        return super().train(mode and not self.frozen)
+    def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Grid, Optional[torch.Tensor]]:
+        """timm's patch embedding, class token, absolute position embedding and pre-norm; the rotary embedding of
+        the grid (``[h * w, D]``, None for towers without one)."""
+        t = self.trunk
+        x = t.patch_embed(x)  # [B, h, w, C]
+        grid = (x.shape[1], x.shape[2])
+        x, rope = t._pos_embed(x)
+        return t.norm_pre(x), grid, rope
+
+    def run_block(self, index: int, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None,
+                  pos: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Run timm's block ``index`` with the rotary embedding ``pos`` (``[B, K, D]`` after token reduction: one
+        per image, broadcast over the heads)."""
+        if pos is not None and pos.dim() == 3:
+            pos = pos[:, None]
+        return self.trunk.blocks[index](x, rope=pos, attn_mask=attn_mask)
 
     def project(self, tokens: torch.Tensor) -> torch.Tensor:
         """Final norm and projection into the joint space: ``[..., C] -> [..., output_dims]``."""
         t = self.trunk
         return t.head(t.fc_norm(t.norm(tokens)))
-
-    def forward_features(self, x: torch.Tensor, with_dense: bool = True) -> Dict[str, Union[torch.Tensor, List]]:
-        """Run the tower once; the same outputs as :meth:`UMGCLIPViT.forward_features`."""
-        t = self.trunk
-        x = t.patch_embed(x)  # [B, h, w, C]
-        B, h, w, _ = x.shape
-        x, rope = t._pos_embed(x)
-        x = t.norm_pre(x)
-        info, attn_mask = None, None
-        if self.token_reduction and self.training:
-            patches, info = reduce_patch_tokens(x[:, 1:], self.token_reduction)
-            x = torch.cat([x[:, :1], patches], 1)
-            if rope is not None:  # each reduced token reads the rotary embedding at its (medoid) patch
-                rope = rope[kept_positions(info)][:, None]
-            attn_mask = info.get('attn_mask')
-        feature_maps = []
-        for i, blk in enumerate(t.blocks):
-            if self.with_cp and x.requires_grad:
-                x = checkpoint(blk, x, rope=rope, attn_mask=attn_mask, use_reentrant=False)
-            else:
-                x = blk(x, rope=rope, attn_mask=attn_mask)
-            if i in self.out_indices:
-                tokens, _ = restore_patch_grid(x[:, 1:], info)
-                feature_maps.append(tokens.transpose(1, 2).reshape(B, self.embed_dims, h, w))
-        out = dict(global_embeds=self.project(x[:, 0]), feature_maps=feature_maps, grid=(h, w))
-        if with_dense:
-            tokens, valid = restore_patch_grid(x[:, 1:], info)
-            out['dense_tokens'] = tokens.transpose(1, 2).reshape(B, self.embed_dims, h, w)
-            out['dense_proj'] = self.project(tokens).transpose(1, 2).reshape(B, self.output_dims, h, w)
-            out['valid'] = None if valid is None else valid.reshape(B, 1, h, w)
-        return out
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Feature maps ``[B, C, h, w]`` at ``out_indices``, the backbone contract of mmdet / mmseg necks."""
-        return tuple(self.forward_features(x, with_dense=False)['feature_maps'])

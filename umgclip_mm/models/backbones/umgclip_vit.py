@@ -1,49 +1,27 @@
-"""UMGCLIPViT: the CLIP image tower with global and dense outputs at any input size."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+"""UMGCLIPViT: the CLIP image tower (OpenAI / open_clip / Hugging Face numerics) with global and dense outputs."""
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.model import BaseModule
+from mmdet.utils import OptConfigType, OptMultiConfig
+from mmpretrain.models.utils import resize_pos_embed
 
 from umgclip_mm.registry import MODELS
 from ..layers import Transformer, init_clip_transformer_
-from ..layers.token_reduction import check_token_reduction, reduce_patch_tokens, restore_patch_grid
-
-
-def resize_pos_embed(pos_embed: torch.Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int],
-                     num_extra_tokens: int = 1) -> torch.Tensor:
-    """Resize a ViT positional embedding to another patch grid, bicubically.
-
-    Args:
-        pos_embed (Tensor): ``[num_extra_tokens + h * w, C]``.
-        src_grid (tuple[int, int]): The ``(h, w)`` grid ``pos_embed`` was trained for.
-        dst_grid (tuple[int, int]): The grid wanted.
-        num_extra_tokens (int): Leading tokens (class token) that are copied, not resized.
-
-    Returns:
-        Tensor: ``[num_extra_tokens + H * W, C]``.
-    """
-    if tuple(src_grid) == tuple(dst_grid):
-        return pos_embed
-    extra, grid = pos_embed[:num_extra_tokens], pos_embed[num_extra_tokens:]
-    C = grid.shape[-1]
-    grid = grid.reshape(1, src_grid[0], src_grid[1], C).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid.float(), size=dst_grid, mode='bicubic', align_corners=False).to(pos_embed.dtype)
-    return torch.cat([extra, grid.permute(0, 2, 3, 1).reshape(-1, C)], dim=0)
+from .base_image_tower import BaseImageTower, Grid
 
 
 @MODELS.register_module()
-class UMGCLIPViT(BaseModule):
+class UMGCLIPViT(BaseImageTower):
     """The CLIP ViT image tower (OpenAI / open_clip / Hugging Face numerics) with dense outputs.
 
-    ``forward`` returns the feature maps that mmdet / mmseg necks expect; :meth:`forward_features` returns, from one
-    pass, the global embedding (class token through the final norm and projection), those feature maps and the dense
-    features projected into the joint image-text space, so a patch can be compared with a text embedding.
+    Patch embedding (conv, no bias), class token, positional embedding (resized bicubically, by mmpretrain's
+    ``resize_pos_embed``, when the input grid differs from the trained one), a LayerNorm, pre-norm blocks, and the
+    final norm and projection (:meth:`project`) for the class token and, densely, the patch tokens. Outputs,
+    token reduction, freezing and ``pretrained=`` are :class:`BaseImageTower`'s.
 
     Args:
-        img_size (int | tuple[int, int]): Size the positional embedding is trained for. Other input sizes work: the
-            embedding is resized bicubically on the fly.
+        img_size (int | tuple[int, int]): Size the positional embedding is trained for. Other input sizes work.
         patch_size (int): Patch size of the patch embedding.
         embed_dims (int): Token width.
         num_layers (int): Number of transformer blocks.
@@ -52,21 +30,17 @@ class UMGCLIPViT(BaseModule):
         output_dims (int): Width of the joint image-text space (the projection's output).
         act (str): ``'quick_gelu'`` (OpenAI weights) or ``'gelu'`` (most open_clip LAION weights).
         ln_eps (float): LayerNorm epsilon.
-        out_indices (Sequence[int]): Blocks whose outputs ``forward`` returns as ``[B, C, h, w]`` maps
-            (negative indices count from the end).
-        dense_mode (str): How dense features reach the joint space: ``'plain'`` passes the last block's patch
-            tokens through the final norm and projection, like the class token; ``'value'`` takes the value path of
-            the last block's attention instead (MaskCLIP), which localises better in a CLIP never trained densely.
-        token_reduction (dict, optional): Drop visual tokens in training only (UMG-CLIP drops 75%):
-            ``dict(type='cluster', keep_ratio=0.25, iters=3)`` merges the patch tokens into ``keep_ratio * N``
-            k-means clusters (cosine, on the embedded tokens, positions included) and runs the transformer on the
-            cluster means; ``dict(type='random', keep_ratio=0.25)`` keeps a random subset (FLIP). Dense outputs
-            are mapped back to the full grid: a cluster's output fills each of its patches; dropped random patches
-            are zero and marked invalid in ``valid``, which the region and mask poolers respect.
+        out_indices (Sequence[int]): Blocks whose outputs ``forward`` returns as ``[B, C, h, w]`` maps.
+        dense_mode (str): ``'plain'`` or ``'value'`` (the last block's value path, MaskCLIP: localises better in
+            a CLIP never trained densely).
+        token_reduction (dict, optional): See :class:`BaseImageTower` (training only).
         with_cp (bool): Activation checkpointing of every block.
-        frozen (bool): Freeze every parameter and keep the tower in eval mode (parameter-efficient tuning).
+        frozen (bool): Freeze every parameter and keep the tower in eval mode.
+        pretrained (str, optional): mmseg's backbone argument, see :class:`BaseImageTower`.
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``.
     """
+
+    dense_modes = ('plain', 'value')
 
     def __init__(self,
                  img_size: Union[int, Tuple[int, int]] = 224,
@@ -80,122 +54,47 @@ class UMGCLIPViT(BaseModule):
                  ln_eps: float = 1e-5,
                  out_indices: Sequence[int] = (-1, ),
                  dense_mode: str = 'plain',
-                 token_reduction: Optional[dict] = None,
+                 token_reduction: OptConfigType = None,
                  with_cp: bool = False,
                  frozen: bool = False,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg)
-        if dense_mode not in ('plain', 'value'):
-            raise ValueError(f"dense_mode must be 'plain' or 'value', got {dense_mode!r}")
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None):
+        super().__init__(patch_size, embed_dims, num_layers, output_dims, out_indices, dense_mode, token_reduction,
+                         with_cp, frozen, pretrained, init_cfg)
         self.img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-        self.patch_size = patch_size
         self.grid_size = (self.img_size[0] // patch_size, self.img_size[1] // patch_size)
-        self.embed_dims = embed_dims
-        self.num_layers = num_layers
-        self.output_dims = output_dims
-        self.out_indices = sorted(i % num_layers for i in out_indices)
-        self.dense_mode = dense_mode
-        self.frozen = frozen
-        self.token_reduction = check_token_reduction(token_reduction)
-
         self.patch_embed = nn.Conv2d(3, embed_dims, patch_size, patch_size, bias=False)
         self.cls_token = nn.Parameter(torch.empty(embed_dims))
         self.pos_embed = nn.Parameter(torch.empty(1 + self.grid_size[0] * self.grid_size[1], embed_dims))
         self.pre_norm = nn.LayerNorm(embed_dims, eps=ln_eps)
-        self.transformer = Transformer(embed_dims, num_layers, num_heads, mlp_ratio, act, ln_eps, with_cp)
+        self.transformer = Transformer(embed_dims, num_layers, num_heads, mlp_ratio, act, ln_eps)
         self.post_norm = nn.LayerNorm(embed_dims, eps=ln_eps)
         self.proj = nn.Parameter(torch.empty(embed_dims, output_dims))
-        self._init_clip_weights()
-        if frozen:
-            self.requires_grad_(False)
+        scale = embed_dims**-0.5  # CLIP's random initialisation (kept when no checkpoint is loaded)
+        for param in (self.cls_token, self.pos_embed, self.proj):
+            nn.init.normal_(param, std=scale)
+        init_clip_transformer_(self.transformer, embed_dims, num_layers)
+        self._freeze()
 
-    def _init_clip_weights(self) -> None:
-        """CLIP's own random initialisation (used when no pretrained checkpoint is loaded)."""
-        scale = self.embed_dims**-0.5
-        nn.init.normal_(self.cls_token, std=scale)
-        nn.init.normal_(self.pos_embed, std=scale)
-        nn.init.normal_(self.proj, std=scale)
-        init_clip_transformer_(self.transformer, self.embed_dims, self.num_layers)
-
-    def train(self, mode: bool = True) -> 'UMGCLIPViT':
-        """Set train mode, except that a frozen tower stays in eval mode."""
-        return super().train(mode and not self.frozen)
-
-    def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
-        """Patch-embed images ``[B, 3, H, W]`` and add the class token and positional embedding.
-
-        Returns:
-            tuple: tokens ``[B, 1 + h * w, C]`` (after the pre-norm) and the patch grid ``(h, w)``.
-        """
+    def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Grid, None]:
+        """Patch-embed images, add the class token and positional embedding, pre-norm: ``[B, 1 + h * w, C]``."""
         x = self.patch_embed(x)
         grid = (x.shape[-2], x.shape[-1])
         x = x.flatten(2).transpose(1, 2)
         cls = self.cls_token.to(x.dtype).expand(x.shape[0], 1, -1)
-        pos = resize_pos_embed(self.pos_embed, self.grid_size, grid).to(x.dtype)
-        x = torch.cat([cls, x], dim=1) + pos
-        return self.pre_norm(x), grid
+        pos = resize_pos_embed(self.pos_embed[None], self.grid_size, grid, num_extra_tokens=1)[0].to(x.dtype)
+        return self.pre_norm(torch.cat([cls, x], dim=1) + pos), grid, None
+
+    def run_block(self, index: int, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None,
+                  pos: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Run transformer block ``index`` (positions are in the tokens already: ``pos`` is None)."""
+        return self.transformer.layers[index](x, attn_mask)
 
     def project(self, tokens: torch.Tensor) -> torch.Tensor:
         """Final norm and projection into the joint space: ``[..., C] -> [..., output_dims]``."""
         return self.post_norm(tokens) @ self.proj
 
-    def reduce_tokens(self, x: torch.Tensor) -> Tuple[torch.Tensor, dict]:
-        """Apply ``token_reduction`` to embedded tokens ``[B, 1 + N, C]`` (the class token is kept).
-
-        Returns:
-            tuple: the reduced tokens ``[B, 1 + K, C]`` and what :meth:`restore_grid` needs to map them back
-            (``attn_mask`` hides empty clusters from attention).
-        """
-        patches, info = reduce_patch_tokens(x[:, 1:], self.token_reduction)
-        return torch.cat([x[:, :1], patches], 1), info
-
-    @staticmethod
-    def restore_grid(tokens: torch.Tensor, info: Optional[dict]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """See :func:`restore_patch_grid`."""
-        return restore_patch_grid(tokens, info)
-
-    def forward_features(self, x: torch.Tensor, with_dense: bool = True) -> Dict[str, Union[torch.Tensor, List]]:
-        """Run the tower once and return every output.
-
-        Args:
-            x (Tensor): Images ``[B, 3, H, W]`` normalised with CLIP's mean and std.
-            with_dense (bool): Also compute the dense outputs (skip them when only the global embedding is needed).
-
-        Returns:
-            dict: ``global_embeds`` ``[B, D]`` (not normalised), ``feature_maps`` (list of ``[B, C, h, w]``, one per
-            ``out_indices``) and ``grid`` ``(h, w)``; with ``with_dense`` also ``dense_tokens`` ``[B, C, h, w]``
-            (the last block's patch tokens, before the final norm: what region and mask poolers pool),
-            ``dense_proj`` ``[B, D, h, w]`` (dense features in the joint space, not normalised) and ``valid``
-            (``[B, 1, h, w]`` float, 0 where token reduction dropped a patch; None without reduction).
-        """
-        x, grid = self.embed(x)
-        B = x.shape[0]
-        info = None
-        if self.token_reduction and self.training:
-            x, info = self.reduce_tokens(x)
-        attn_mask = info.get('attn_mask') if info else None
-        feature_maps = []
-        value_input = None
-        for i in range(self.num_layers):
-            if i == self.num_layers - 1 and with_dense and self.dense_mode == 'value':
-                value_input = x
-            x = self.transformer.run_layer(i, x, attn_mask)
-            if i in self.out_indices:
-                tokens, _ = self.restore_grid(x[:, 1:], info)
-                feature_maps.append(tokens.transpose(1, 2).reshape(B, self.embed_dims, *grid))
-        out = dict(global_embeds=self.project(x[:, 0]), feature_maps=feature_maps, grid=grid)
-        if with_dense:
-            tokens, valid = self.restore_grid(x[:, 1:], info)
-            if value_input is not None:
-                last = self.transformer.layers[-1]
-                patches, _ = self.restore_grid(last.attn.forward_value(last.norm1(value_input))[:, 1:], info)
-            else:
-                patches = tokens
-            out['dense_tokens'] = tokens.transpose(1, 2).reshape(B, self.embed_dims, *grid)
-            out['dense_proj'] = self.project(patches).transpose(1, 2).reshape(B, self.output_dims, *grid)
-            out['valid'] = None if valid is None else valid.reshape(B, 1, *grid)
-        return out
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Feature maps ``[B, C, h, w]`` at ``out_indices``, the backbone contract of mmdet / mmseg necks."""
-        return tuple(self.forward_features(x, with_dense=False)['feature_maps'])
+    def value_path(self, x: torch.Tensor) -> torch.Tensor:
+        """The last block's attention value path (no query-key mixing) on its input ``x``."""
+        last = self.transformer.layers[-1]
+        return last.attn.forward_value(last.norm1(x))

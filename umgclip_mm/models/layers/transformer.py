@@ -104,16 +104,13 @@ class Transformer(nn.Module):
         self.layers = nn.ModuleList(
             ResidualAttentionBlock(embed_dims, num_heads, mlp_ratio, act, ln_eps) for _ in range(num_layers))
 
-    def run_layer(self, index: int, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Run block ``index`` on ``x``, checkpointed when ``with_cp`` and gradients are needed."""
-        layer = self.layers[index]
-        if self.with_cp and torch.is_grad_enabled():
-            return checkpoint(layer, x, attn_mask, use_reentrant=False)
-        return layer(x, attn_mask)
-
     def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        for i in range(len(self.layers)):
-            x = self.run_layer(i, x, attn_mask)
+        """Run every block on ``x``, each checkpointed when ``with_cp`` and gradients are needed."""
+        for layer in self.layers:
+            if self.with_cp and torch.is_grad_enabled():
+                x = checkpoint(layer, x, attn_mask, use_reentrant=False)
+            else:
+                x = layer(x, attn_mask)
         return x
 
 

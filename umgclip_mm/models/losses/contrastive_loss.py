@@ -2,9 +2,10 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import get_world_size
 
 from umgclip_mm.registry import MODELS
-from .distributed import gather_with_grad, world_size
+from .distributed import gather_with_grad
 
 
 @MODELS.register_module()
@@ -40,4 +41,4 @@ class ContrastiveLoss(nn.Module):
         loss_a = F.cross_entropy(logit_scale * a @ all_b.t(), labels, reduction='sum')
         loss_b = F.cross_entropy(logit_scale * b @ all_a.t(), labels, reduction='sum')
         # the global row count is known from the gather: N_global / world_size, no extra collective
-        return self.loss_weight * (loss_a + loss_b) / (2 * all_a.shape[0] / world_size())
+        return self.loss_weight * (loss_a + loss_b) / (2 * all_a.shape[0] / get_world_size())

@@ -1,8 +1,9 @@
 """UMGCLIPTextEncoder: the CLIP text tower."""
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn as nn
+from mmdet.utils import OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 
 from umgclip_mm.registry import MODELS, TASK_UTILS
@@ -40,10 +41,10 @@ class UMGCLIPTextEncoder(BaseModule):
                  output_dims: int = 512,
                  act: str = 'quick_gelu',
                  ln_eps: float = 1e-5,
-                 tokenizer: Optional[dict] = None,
+                 tokenizer: OptConfigType = None,
                  with_cp: bool = False,
                  frozen: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg)
         self.context_length = context_length
         self.embed_dims = embed_dims

@@ -1,0 +1,56 @@
+"""init_model: quiet random initialisation, and a checkpoint for another architecture refused with the keys."""
+import copy
+import logging
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+
+from umgclip_mm.apis import init_model
+
+
+class Records(logging.Handler):
+    """Collects what the current mmengine logger emits."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+    def __enter__(self):
+        self.logger = MMLogger.get_current_instance()
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self)
+
+
+def test_init_without_checkpoint_logs_no_parameter_report(tiny_model_cfg):
+    with Records() as control:  # what mmengine's init_weights logs by itself: one entry per parameter
+        init_model(dict(model=tiny_model_cfg), device='cpu').init_weights()
+    assert any('backbone.pos_embed' in r.getMessage() for r in control.records)
+    level = MMLogger.get_current_instance().level
+    with Records() as quiet:
+        model = init_model(dict(model=tiny_model_cfg))
+    assert not any(logging.INFO <= r.levelno < logging.WARNING for r in quiet.records), quiet.records
+    assert MMLogger.get_current_instance().level == level and not model.training
+
+
+def test_mismatched_checkpoint_lists_each_kind_of_key(tmp_path, tiny_model_cfg):
+    state = init_model(dict(model=tiny_model_cfg)).state_dict()
+    state.pop('logit_scale')
+    state['extra.weight'] = torch.zeros(1)
+    wide = copy.deepcopy(tiny_model_cfg)
+    wide['backbone'].update(embed_dims=96, num_heads=3)
+    state.update((k, v) for k, v in init_model(dict(model=wide)).state_dict().items() if k.startswith('backbone.'))
+    torch.save({'state_dict': state}, tmp_path / 'other.pth')
+    with pytest.raises(KeyError) as err:
+        init_model(dict(model=tiny_model_cfg), str(tmp_path / 'other.pth'))
+    msg = err.value.args[0]
+    assert 'unexpected key in source state_dict: extra.weight' in msg
+    assert 'missing keys in source state_dict: logit_scale' in msg
+    assert 'size mismatch for backbone.pos_embed' in msg and 'more size mismatches' in msg
+    assert msg.count('\n') < 14 and 'clip2umgclip.py --save-config' in msg
