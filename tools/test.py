@@ -2,8 +2,9 @@
 """Evaluate a checkpoint on a config's test set with mmengine's Runner (single process, or under torchrun).
 
 Examples:
-    python tools/test.py configs/quickstart/panoptic_synthetic.py work_dirs/panoptic_synthetic/iter_1000.pth
-    python tools/test.py configs/umgclip/panoptic_coco_to_ade20k.py work_dirs/panoptic_coco/iter_368750.pth
+    python tools/test.py configs/quickstart/panoptic_synthetic.py work_dirs/quickstart_panoptic/iter_1000.pth
+    python tools/test.py configs/ov_mask2former/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2ade20k-panoptic.py \
+        work_dirs/panoptic_coco/iter_368750.pth
     python tools/test.py CONFIG CKPT --cfg-options model.ensemble=None   # out-of-vocabulary branch off
 """
 import argparse

@@ -56,7 +56,7 @@ def loss_rows(work_dir: str) -> list:
     rows = []
     for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
         with open(path, encoding='utf-8') as f:
-            rows += [r for r in map(json.loads, f) if 'loss' in r]
+            rows += [r for r in map(json.loads, f) if any(k.startswith('loss') for k in r)]
     return rows
 
 
@@ -69,6 +69,8 @@ def pretraining_table(full: str, ablation: str) -> str:
     text_full, text_abl = last_log(full), last_log(ablation)
 
     def cells(text):
+        if not text:
+            return ['not run (--run-ablations)'] * len(LEVELS)
         return [f"{logged(text, f'retrieval/{lv}_top1'):.1f}% ({logged(text, f'retrieval/{lv}_top5'):.1f}%)"
                 for lv in LEVELS]
 
@@ -90,6 +92,9 @@ def panoptic_table(on: str, off: str) -> str:
              '| --- | --- | --- | --- | --- |']
     for name, text in (('branch on (FC-CLIP ensemble)', last_log(on)), ('branch off (`model.ensemble=None`)',
                                                                           last_log(off))):
+        if not text:
+            lines.append(f'| {name} | not run (--run-ablations) | | | |')
+            continue
         split = ['{:.1f} / {:.1f} / {:.1f}'.format(*(logged(text, f'coco_panoptic/{m}_{s}') for m in ('PQ', 'SQ', 'RQ')))
                  for s in ('seen', 'unseen')]
         lines.append(f"| {name} | {logged(text, 'coco_panoptic/PQ'):.1f} | {logged(text, 'coco_panoptic/PQ_th'):.1f} "

@@ -8,9 +8,9 @@ the architecture from the weights (the published EVA02 towers B/16, L/14, L/14@3
 writes an mmengine checkpoint that `umgclip_mm.apis.init_model(cfg, DST)` loads with no missing or unexpected keys.
 
 Examples:
-    python tools/model_converters/clip2umgclip.py ViT-B-16.pt checkpoints/umgclip_vitb16_openai.pth \
+    python tools/model_converters/clip2umgclip.py ViT-B-16.pt checkpoints/clip_vit-b16_openai.pth \
         --save-config work_dirs/vitb16_openai.py
-    python tools/model_converters/clip2umgclip.py EVA02_CLIP_L_psz14_s4B.pt checkpoints/umgclip_eva02_l14.pth
+    python tools/model_converters/clip2umgclip.py EVA02_CLIP_L_psz14_s4B.pt checkpoints/clip_eva02-l14_merged2b.pth
 """
 import argparse
 import os

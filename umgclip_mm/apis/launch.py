@@ -68,9 +68,15 @@ def check_checkpoints_exist(cfg: Config, skip_init_cfg: bool = False) -> None:
     ``load_from``, for testing, where the runner never runs ``init_weights``)."""
     for where, path in local_checkpoints(cfg, skip_init_cfg):
         if not osp.isfile(osp.expanduser(path)):
+            name = osp.basename(str(path))
             if 'work_dirs' in str(path):
                 how = ('it is written by an earlier training run (the config\'s header names it; for the '
                        'quickstarts: make quickstart)')
+            elif name.startswith('umgclip_'):
+                how = ('it holds UMG-CLIP pretrained weights: pretrain them with the matching config in '
+                       'configs/umgclip/ (its README), or start from converted published CLIP weights with '
+                       '--cfg-options model.clip.init_cfg.checkpoint=checkpoints/clip_<tower>_<data>.pth (made by '
+                       'tools/model_converters/clip2umgclip.py)')
             else:
                 how = (f'convert published CLIP weights with: python tools/model_converters/clip2umgclip.py SRC '
                        f'{path} (SRC: an OpenAI/open_clip/EVA-CLIP file or a Hugging Face CLIPModel folder)')
