@@ -34,8 +34,27 @@ def test_specs_from_registered_data_sets():
     assert 'bed' not in ade.unseen_names(coco) and len(ade.unseen_names(coco)) == 150 - sum(seen)
     sem = build_vocabulary(dict(dataset='mmseg.ADE20KDataset'))  # no thing/stuff split: every class a thing
     assert len(sem) == 150 and sem.num_things == 150
+    # ADE20K's comma-separated names are synonyms: 'refrigerator, icebox' is COCO's refrigerator
+    fridge = ade.names.index('refrigerator')
+    assert ade.synonyms[fridge] == ('refrigerator', 'icebox') and seen[fridge]
+    assert {'toilet', 'road', 'mountain'} <= {n for n, s in zip(ade.names, seen) if s}
     with pytest.raises(KeyError, match='no data set type'):
         build_vocabulary(dict(dataset='mmdet.NoSuchDataset'))
+
+
+def test_duplicates_in_a_published_list_warn_typed_ones_fail():
+    imagenet = build_vocabulary(dict(dataset='mmpretrain.ImageNet'))  # e.g. two classes are called "crane"
+    assert len(imagenet) == 1000 and imagenet.num_things == 1000
+    assert imagenet.duplicates() == [(264, 474), (134, 517), (638, 639)]  # Cardigan (corgi), crane, maillot
+    with pytest.raises(ValueError, match="class 2 \\('Cat'\\) repeats class 0"):
+        build_vocabulary(['cat', 'dog', 'Cat|kitty'])
+
+
+def test_vocabularies_made_by_hand_are_hashable():
+    v = Vocabulary([['cat', 'kitten'], ['dog']], 2)
+    assert v.synonyms == (('cat', 'kitten'), ('dog', )) and hash(v.synonyms)
+    with pytest.raises(ValueError, match='at least one name'):
+        Vocabulary([['cat'], []], 1)
 
 
 def test_bad_specs_are_clear_errors():
@@ -43,8 +62,6 @@ def test_bad_specs_are_clear_errors():
         build_vocabulary(dict(things=['a']))
     with pytest.raises(FileNotFoundError, match='one class per line'):
         build_vocabulary(dict(thing_classes_file='/nonexistent/classes.txt'))
-    with pytest.raises(ValueError, match='repeats class 0'):
-        build_vocabulary(['cat', 'dog', 'Cat'])
     with pytest.raises(ValueError, match='empty class name'):
         build_vocabulary(['cat', ' | '])
     with pytest.raises(ValueError, match='no classes'):

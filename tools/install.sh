@@ -5,7 +5,7 @@
 #
 # Installs the pins of requirements/ (runtime.txt says why each), torch first, then mmcv, then the rest, then this
 # package in editable mode; then checks that the OpenMMLab stack imports and that configs can inherit mmdet::/mmseg::
-bases, and runs `pip check`.
+# bases, and runs `pip check`.
 # Idempotent: a stamp inside the venv records a hash of the requirement files, setup.py and this script; when it
 # matches, nothing is installed.
 # The one slow step is mmcv 2.1.0 (about 12 minutes on 2 cores, once per machine): PyPI has only its source, so it

@@ -49,6 +49,16 @@ def test_training_classes_in_another_order():
         VocabularyCheckHook().before_train(runner(train=dataset(['square', 'circle'], ['sky'])))
 
 
+def test_training_checks_the_validation_set_and_metric_before_the_first_step():
+    with pytest.raises(ValueError, match="val_dataloader.dataset .*class 2 is 'hexagon'"):
+        VocabularyCheckHook().before_train(runner(val=dataset(['circle', 'square', 'hexagon'], STUFF)))
+    with pytest.raises(ValueError, match="val_evaluator: 'sand' is missing"):
+        VocabularyCheckHook().before_train(runner(unseen=('star', )))
+    no_val = runner()
+    no_val.val_loop = None
+    VocabularyCheckHook().before_train(no_val)
+
+
 def test_thing_stuff_split_differs():
     with pytest.raises(ValueError, match='2 thing classes'):
         VocabularyCheckHook().before_val(runner(val=dataset(['circle', 'square'], ['star', 'sky', 'sand'])))

@@ -73,6 +73,23 @@ def test_disk_cache_is_shared_across_instances_and_keyed_by_weights(clip, tmp_pa
     assert reread.num_encoded == 0  # the rewritten file is read
 
 
+def test_embeddings_are_full_precision_under_autocast(clip):
+    enc = VocabularyEncoder(templates=['a {}'])
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        amp = enc(clip, VOCAB)
+    assert amp.dtype == torch.float32
+    torch.testing.assert_close(amp, VocabularyEncoder(templates=['a {}'])(clip, VOCAB))
+
+
+def test_disk_key_hashes_scalar_weights_too(clip, tmp_path):
+    clip.text_encoder.register_buffer('scalar', torch.tensor(2.0))  # a 0-d tensor, as a learned bias might be
+    enc = VocabularyEncoder(templates=['a {}'], cache_dir=str(tmp_path))
+    enc(clip, VOCAB)
+    clip.text_encoder.scalar.fill_(3.0)  # only the scalar changes: another weights digest, another file
+    enc(clip, VOCAB)
+    assert len(list(tmp_path.glob('*.pt'))) == 2
+
+
 def test_oov_scorer_on_boxes_equals_encode_regions_and_the_ensemble(clip):
     scorer = OOVScorer(alpha=0.3, beta=0.9)
     x = torch.randn(2, 3, 32, 32)

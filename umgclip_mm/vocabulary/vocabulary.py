@@ -3,10 +3,13 @@
 Not a model part: data sets, metrics, hooks, demos and tools use vocabularies too.
 """
 import importlib
+import logging
 import os.path as osp
 import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
+
+from mmengine.logging import print_log
 
 VocabSpec = Union[dict, Sequence[str], str, 'Vocabulary', None]
 
@@ -18,9 +21,17 @@ def clean_class_name(name: str) -> str:
     return re.sub(r'[-_]+', ' ', name).strip()
 
 
+def split_synonyms(entry: str) -> Tuple[str, ...]:
+    """``'cat|kitten'``, or a data set's ``'toilet, can, commode'`` (ADE20K) -> cleaned synonyms, display name
+    first."""
+    return tuple(dict.fromkeys(n for n in map(clean_class_name, re.split(r'[|,]', entry)) if n))
+
+
 def name_key(name: str) -> str:
-    """What two class names must share to be the same class: cleaned and lower-cased."""
-    return clean_class_name(name).lower()
+    """What two class names must share to be the same class: the first synonym, cleaned and lower-cased (a data
+    set's ``'toilet, can, commode'`` is the class ``toilet``)."""
+    syns = split_synonyms(name)
+    return syns[0].lower() if syns else ''
 
 
 @dataclass(frozen=True)
@@ -36,13 +47,9 @@ class Vocabulary:
     num_things: int
 
     def __post_init__(self):
-        seen = {}
-        for i, syns in enumerate(self.synonyms):
-            key = name_key(syns[0])
-            if key in seen:
-                raise ValueError(f'vocabulary: class {i} ({syns[0]!r}) repeats class {seen[key]} '
-                                 f'({self.synonyms[seen[key]][0]!r}); give each class once (synonyms with "|")')
-            seen[key] = i
+        object.__setattr__(self, 'synonyms', tuple(tuple(s) for s in self.synonyms))  # hashable: a cache key
+        if not all(self.synonyms):
+            raise ValueError('vocabulary: every class needs at least one name')
         if not 0 <= self.num_things <= len(self.synonyms):
             raise ValueError(f'vocabulary: num_things={self.num_things} for {len(self.synonyms)} classes')
 
@@ -63,6 +70,15 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.synonyms)
+
+    def duplicates(self) -> List[Tuple[int, int]]:
+        """``(first, repeat)`` index pairs of classes with the same display name."""
+        first, pairs = {}, []
+        for i, syns in enumerate(self.synonyms):
+            j = first.setdefault(name_key(syns[0]), i)
+            if j != i:
+                pairs.append((j, i))
+        return pairs
 
     def seen_mask(self, seen: 'Vocabulary') -> List[bool]:
         """Whether each class of this vocabulary was in ``seen`` (a class matches when any of its cleaned,
@@ -96,14 +112,14 @@ class Vocabulary:
 
 
 def _entries(values: Union[str, Sequence[str]], where: str) -> List[Tuple[str, ...]]:
-    """``'cat|kitty'`` -> ``('cat', 'kitty')``; class names are cleaned (see :func:`clean_class_name`)."""
+    """``'cat|kitty'`` -> ``('cat', 'kitty')`` (see :func:`split_synonyms`)."""
     if isinstance(values, str):
         values = [values]
     out = []
     for v in values:
         if not isinstance(v, str):
             raise TypeError(f'{where}: class names must be strings, got {v!r}')
-        syns = tuple(dict.fromkeys(clean_class_name(s) for s in v.split('|') if clean_class_name(s)))
+        syns = split_synonyms(v)
         if not syns:
             raise ValueError(f'{where}: empty class name {v!r}')
         out.append(syns)
@@ -141,7 +157,8 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
 
     ``spec`` is one of:
 
-    - a list of class names (each ``'name'`` or ``'name|synonym|...'``), or the path of a file with one per line:
+    - a list of class names (each ``'name'`` or ``'name|synonym|...'``; a comma separates synonyms too, as in
+      ADE20K's ``'toilet, can, commode'``), or the path of a file with one per line:
       every class a thing (semantic segmentation, classification);
     - ``dict(thing_classes=[...], stuff_classes=[...])``, or ``dict(classes=[...])`` (no thing/stuff distinction);
     - ``dict(thing_classes_file=..., stuff_classes_file=..., classes_file=...)``: the same, from files;
@@ -159,8 +176,9 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
     spec = {k: v for k, v in dict(spec).items() if v is not None}
     synonyms = spec.pop('synonyms', {})
     things, stuff = [], []
-    if 'dataset' in spec:
-        meta = dataset_metainfo(spec.pop('dataset'))
+    dataset = spec.pop('dataset', None)
+    if dataset:
+        meta = dataset_metainfo(dataset)
         if 'thing_classes' in meta and 'stuff_classes' in meta:
             things, stuff = list(meta['thing_classes']), list(meta['stuff_classes'])
         else:
@@ -179,4 +197,13 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
     extra = {name_key(k): v for k, v in synonyms.items()}
     entries = [syns + tuple(s for s in map(clean_class_name, extra.get(name_key(syns[0]), [])) if s not in syns)
                for syns in entries]
-    return Vocabulary(tuple(entries), len(things))
+    vocab = Vocabulary(tuple(entries), len(things))
+    for first, repeat in vocab.duplicates():
+        msg = (f'vocabulary: class {repeat} ({vocab.names[repeat]!r}) repeats class {first}; two classes with one '
+               f'text embedding make the argmax between them arbitrary')
+        if not dataset:
+            raise ValueError(f'{msg}. Give each class once (synonyms with "|")')
+        # a published class list (ImageNet's two "crane"s) is kept as it is, with a warning
+        print_log(f'{msg} ({dataset}). To tell them apart, list the classes yourself with distinguishing names',
+                  logger='current', level=logging.WARNING)
+    return vocab

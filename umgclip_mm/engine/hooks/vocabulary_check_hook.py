@@ -43,7 +43,7 @@ def check_unseen_lists(train_vocab: Vocabulary, test_vocab: Vocabulary, evaluato
 
 @HOOKS.register_module()
 class VocabularyCheckHook(Hook):
-    """Before training and before each evaluation, check that an open-vocabulary model, its data and its metrics
+    """Before training (the training and the validation set) and before each evaluation, check that an open-vocabulary model, its data and its metrics
     agree on the classes: the training data set's classes equal ``model.train_vocab`` (same order: label ``i`` is
     class ``i``), the evaluation data set's equal ``model.test_vocab``, and a metric's ``unseen_classes`` are
     exactly the test classes the training vocabulary lacks. The first mismatch is an error naming both sides,
@@ -67,8 +67,12 @@ class VocabularyCheckHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
-        if model is not None and self.check_data:
+        if model is None:
+            return
+        if self.check_data:
             check_dataset_vocabulary(model.train_vocab, runner.train_dataloader.dataset, 'train_dataloader.dataset')
+        if runner.val_loop is not None:  # the first validation may be many steps away: check it now
+            self._check_eval(runner, runner.val_loop, 'val')
 
     def _check_eval(self, runner, loop, what: str) -> None:
         model = self._model(runner)

@@ -66,7 +66,7 @@ class VocabularyEncoder(BaseModule):
             h = hashlib.sha256()
             for name, t in text_tower.state_dict().items():
                 h.update(name.encode())
-                h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+                h.update(t.detach().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())
             self._digests = {version: h.hexdigest()}
         return self._digests[version]
 
@@ -76,14 +76,17 @@ class VocabularyEncoder(BaseModule):
 
     @torch.no_grad()
     def encode(self, clip: torch.nn.Module, vocab: Vocabulary) -> Tensor:
-        """Run the text tower: ``[C, D]`` L2-normalised class embeddings (no cache)."""
+        """Run the text tower: ``[C, D]`` L2-normalised float32 class embeddings (no cache). Autocast is off, so
+        embeddings computed in an ``--amp`` training step equal (and may be cached for) full-precision runs."""
         prompts, owner = [], []
         for c, syns in enumerate(vocab.synonyms):
             for name in syns:
                 prompts += [t.format(name) for t in self.templates]
                 owner += [c] * len(self.templates)
-        embeds = torch.cat([clip.encode_text(prompts[i:i + self.batch_size])
-                            for i in range(0, len(prompts), self.batch_size)])
+        device = next(iter(clip.text_encoder.state_dict().values())).device
+        with torch.autocast(device_type=device.type, enabled=False):
+            embeds = torch.cat([clip.encode_text(prompts[i:i + self.batch_size])
+                                for i in range(0, len(prompts), self.batch_size)]).float()
         self.num_encoded += len(prompts)
         sums = embeds.new_zeros(len(vocab), embeds.shape[1])
         sums.index_add_(0, torch.tensor(owner, device=embeds.device), embeds)
