@@ -1,4 +1,4 @@
-"""Our components build by registry name from every toolbox's scope (DESIGN.md 3.1)."""
+"""Our components build by registry name from every toolbox's scope (docs/architecture.md, Registries and scope)."""
 import subprocess
 import sys
 

@@ -1,4 +1,4 @@
-"""Converted published-layout CLIP weights reproduce the source model's embeddings (DESIGN.md 4)."""
+"""Converted published-layout CLIP weights reproduce the source model's embeddings."""
 import os.path as osp
 
 import pytest
