@@ -42,6 +42,9 @@ def test_outputs_and_neck_contract():
     assert out['dense_tokens'].shape == (2, 16, 3, 5) and out['dense_proj'].shape == (2, 8, 3, 5)
     assert [tuple(f.shape) for f in tower(torch.randn(1, 3, 24, 40))] == [(1, 16, 3, 5)] * 2
     assert 'dense_tokens' not in tower.forward_features(torch.randn(1, 3, 16, 16), with_dense=False)
+    for bad in ((0, 3), (-4, ), (1, -2), ()):  # out of range, repeated (-2 is block 1), none: mmseg's neck would
+        with pytest.raises(ValueError, match='out_indices'):  # later fail on a bare assert
+            TinyTower(out_indices=bad)
 
 
 def test_token_reduction_gathers_positions_and_restores_the_grid():

@@ -29,6 +29,8 @@ class Records(logging.Handler):
 
 
 def test_init_without_checkpoint_logs_no_parameter_report(tiny_model_cfg):
+    # a current logger at INFO of our own: earlier tests (runners) leave other loggers current, at other levels
+    MMLogger.get_instance('test_init_model_quiet', log_level='INFO')
     with Records() as control:  # what mmengine's init_weights logs by itself: one entry per parameter
         init_model(dict(model=tiny_model_cfg), device='cpu').init_weights()
     assert any('backbone.pos_embed' in r.getMessage() for r in control.records)

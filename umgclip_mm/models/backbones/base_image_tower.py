@@ -96,6 +96,11 @@ class BaseImageTower(BaseModule):
         self.embed_dims = embed_dims
         self.num_layers = num_layers
         self.output_dims = output_dims
+        out_indices = list(out_indices)
+        if not out_indices or any(not -num_layers <= i < num_layers for i in out_indices) or \
+                len({i % num_layers for i in out_indices}) != len(out_indices):
+            raise ValueError(f'{type(self).__name__}: out_indices={tuple(out_indices)} must be distinct blocks in '
+                             f'[-{num_layers}, {num_layers}) for a tower of num_layers={num_layers}')
         self.out_indices = sorted(i % num_layers for i in out_indices)
         self.dense_mode = dense_mode
         self.token_reduction = check_token_reduction(token_reduction)
