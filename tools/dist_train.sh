@@ -2,9 +2,9 @@
 # Distributed training on one node: one process per GPU (or per CPU slot with the gloo backend).
 # Usage: bash tools/dist_train.sh CONFIG NUM_PROCS [train.py options...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-if [[ "$1" == "-h" || "$1" == "--help" || $# -lt 2 ]]; then
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" || $# -lt 2 ]]; then
     sed -n '2,4p' "$0" | sed 's/^# //'
-    [[ $# -lt 2 && "$1" != "-h" && "$1" != "--help" ]] && exit 2
+    [[ $# -lt 2 && "${1:-}" != "-h" && "${1:-}" != "--help" ]] && exit 2
     exit 0
 fi
 CONFIG=$1
