@@ -12,11 +12,16 @@ install:
 
 # Generates the toy world (deterministic, about 10 s), pretrains tiny towers on it at all three granularities
 # (image/region/mask-text retrieval on held-out scenes), then trains open-vocabulary panoptic segmentation on the
-# frozen towers with the seen classes and evaluates PQ on seen and unseen ones (about 6 minutes on 2 CPU cores).
+# frozen towers with the seen classes and evaluates PQ on seen and unseen ones, then zero-shot recognition of images,
+# boxes and masks and image-text retrieval with the pretrained towers (about 6 minutes on 2 idle CPU cores).
 quickstart: install
 	$(PY) tools/dataset_converters/make_synthetic.py data/synthetic
 	$(PY) tools/train.py configs/quickstart/pretrain_synthetic.py --work-dir work_dirs/quickstart
 	$(PY) tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir work_dirs/quickstart_panoptic
+	$(PY) tools/test.py configs/quickstart/zeroshot_synthetic.py work_dirs/quickstart/iter_600.pth \
+		--work-dir work_dirs/quickstart_zeroshot
+	$(PY) tools/test.py configs/quickstart/zeroshot_retrieval_synthetic.py work_dirs/quickstart/iter_600.pth \
+		--work-dir work_dirs/quickstart_zeroshot_retrieval
 	$(PY) tools/analysis/quickstart_report.py
 
 # The README's quickstart tables: the figures of `make quickstart`'s runs beside two ablations, run here when their
@@ -24,6 +29,9 @@ quickstart: install
 # out-of-vocabulary branch off; about 2.5 more minutes). Every figure is read from a log.
 quickstart-report: install
 	$(PY) tools/analysis/quickstart_report.py --run-ablations
+	$(PY) tools/analysis/compare_region_recognition.py configs/quickstart/zeroshot_synthetic.py \
+		work_dirs/quickstart_image_only/iter_600.pth work_dirs/quickstart/iter_600.pth --names image-only all-terms \
+		--work-dir work_dirs/quickstart_zeroshot_compare
 
 # The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
 test: install

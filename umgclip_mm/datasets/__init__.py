@@ -2,6 +2,8 @@ from .ov_coco_panoptic_dataset import OVCocoPanopticDataset  # noqa: F401 (liste
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms
 from .umg_dataset import UMGDataset  # noqa: F401
+from .umg_retrieval_dataset import UMGRetrievalDataset  # noqa: F401
 from .umg_webdataset import UMGWebDataset, umg41m_record  # noqa: F401
 
-__all__ = ['OVCocoPanopticDataset', 'UMGDataset', 'UMGWebDataset', 'umg41m_record'] + _transforms
+__all__ = ['OVCocoPanopticDataset', 'UMGDataset', 'UMGRetrievalDataset', 'UMGWebDataset',
+           'umg41m_record'] + _transforms

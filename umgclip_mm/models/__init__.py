@@ -1,5 +1,6 @@
 """Models of umgclip_mm. Importing this package registers every model component."""
 from .backbones import *  # noqa: F401,F403
+from .classifiers import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
@@ -9,6 +10,7 @@ from .poolers import *  # noqa: F401,F403
 from .pretrainers import *  # noqa: F401,F403
 from .text_encoders import *  # noqa: F401,F403
 from .backbones import __all__ as _backbones
+from .classifiers import __all__ as _classifiers
 from .detectors import __all__ as _detectors
 from .heads import __all__ as _heads
 from .losses import __all__ as _losses
@@ -18,5 +20,5 @@ from .poolers import __all__ as _poolers
 from .pretrainers import __all__ as _pretrainers
 from .text_encoders import __all__ as _text_encoders
 
-__all__ = (_backbones + _detectors + _heads + _losses + _necks + _open_vocab + _poolers + _pretrainers +
+__all__ = (_backbones + _classifiers + _detectors + _heads + _losses + _necks + _open_vocab + _poolers + _pretrainers +
            _text_encoders)

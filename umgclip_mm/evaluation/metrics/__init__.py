@@ -1,4 +1,5 @@
 from .multi_granularity_retrieval_metric import MultiGranularityRetrievalMetric
 from .ov_coco_panoptic_metric import OVCocoPanopticMetric
+from .zero_shot_recognition_metric import ZeroShotRecognitionMetric
 
-__all__ = ['MultiGranularityRetrievalMetric', 'OVCocoPanopticMetric']
+__all__ = ['MultiGranularityRetrievalMetric', 'OVCocoPanopticMetric', 'ZeroShotRecognitionMetric']

@@ -1,0 +1,21 @@
+# ImageNet-1k val (mmpretrain's `ImageNet`) for zero-shot evaluation, with CLIP's preprocessing: the short side
+# resized to 224 (bicubic, pillow), centre crop 224. Layout (mmpretrain's):
+#   data/imagenet/val/ILSVRC2012_val_00000001.JPEG ...   data/imagenet/meta/val.txt ("<file> <label>" per line)
+# Metrics: top-1 / top-5 accuracy, and mean per-class recall (`single-label/recall`, macro average: what
+# CLIP_benchmark reports as mean_per_class_recall).
+img_size = 224
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=img_size, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=img_size),
+    dict(type='PackInputs'),
+]
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    dataset=dict(type='ImageNet', data_root='data/imagenet', split='val', pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+test_evaluator = [
+    dict(type='Accuracy', topk=(1, 5)),
+    dict(type='SingleLabelMetric', items=('recall', ), average='macro'),
+]
