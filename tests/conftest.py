@@ -47,6 +47,20 @@ def tiny_model_cfg():
     return dict(type='umgclip_mm.UMGCLIP', backbone=copy.deepcopy(TINY_VIT), text_encoder=copy.deepcopy(TINY_TEXT))
 
 
+@pytest.fixture(scope='session')
+def converted_hf_clip(tmp_path_factory):
+    """A random-weight Hugging Face CLIPModel converted by our converter: (checkpoint path, model config)."""
+    import torch
+    from test_converters.clip_sources import make_hf_clip
+
+    from umgclip_mm.converters import convert_clip
+    folder = tmp_path_factory.mktemp('hf')
+    torch.save(make_hf_clip().state_dict(), folder / 'pytorch_model.bin')
+    ckpt, model_cfg = convert_clip(str(folder / 'pytorch_model.bin'), vision_heads=3, text_heads=2)
+    torch.save(ckpt, folder / 'clip.pth')
+    return str(folder / 'clip.pth'), model_cfg
+
+
 def run_tool(*args, timeout=600, env=None):
     """Run a repository script (``.py`` with this interpreter) from the repository root.
 

@@ -1,5 +1,5 @@
 """ZeroShotClassifier: logits through the configs equal a hand computation from encode_image / encode_text of a
-converted random-weight CLIP; region and mask levels; the prototype cache follows the weights; mmpretrain's runner
+converted_hf_clip random-weight CLIP; region and mask levels; the prototype cache follows the weights; mmpretrain's runner
 evaluates a folder-per-class set."""
 import json
 import os.path as osp
@@ -16,24 +16,12 @@ from mmengine.runner import Runner, load_checkpoint
 from mmengine.structures import BaseDataElement, InstanceData
 
 from conftest import REPO
-from test_converters.clip_sources import make_hf_clip
-from umgclip_mm.converters import convert_clip
 from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary.imagenet_templates import openai_imagenet_templates, openai_imagenet_vocabulary
 
 CLASSES = ['cat', 'dog|puppy', 'red car']
 IN1K = osp.join(REPO, 'configs', 'zeroshot', 'umgclip-vit-b16_zeroshot-cls_in1k.py')
 CUSTOM = osp.join(REPO, 'configs', 'zeroshot', 'umgclip-vit-b16_zeroshot-cls_custom.py')
-
-
-@pytest.fixture(scope='module')
-def converted(tmp_path_factory):
-    """A random-weight Hugging Face CLIPModel converted by the converter: (checkpoint path, model config)."""
-    folder = tmp_path_factory.mktemp('hf')
-    torch.save(make_hf_clip().state_dict(), folder / 'pytorch_model.bin')
-    ckpt, model_cfg = convert_clip(str(folder / 'pytorch_model.bin'), vision_heads=3, text_heads=2)
-    torch.save(ckpt, folder / 'clip.pth')
-    return str(folder / 'clip.pth'), model_cfg
 
 
 def build_from_config(path, model_cfg, ckpt, **overrides):
@@ -66,8 +54,8 @@ def hand_prototypes(clip, templates, classes):
 
 
 @torch.no_grad()
-def test_logits_through_the_config_equal_a_hand_computation(converted, tmp_path):
-    ckpt, model_cfg = converted
+def test_logits_through_the_config_equal_a_hand_computation(converted_hf_clip, tmp_path):
+    ckpt, model_cfg = converted_hf_clip
     model, cfg = build_from_config(IN1K, model_cfg, ckpt, vocab=CLASSES)
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     batch = pseudo_collate([pipeline(dict(img_path=p, gt_label=0)) for p in write_images(tmp_path)])
@@ -82,7 +70,7 @@ def test_logits_through_the_config_equal_a_hand_computation(converted, tmp_path)
     protos = hand_prototypes(model.clip, openai_imagenet_templates(), CLASSES)
     expected = model.clip.logit_scale.exp() * img @ protos.t()
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
-    # the weights are the converted ones (the checkpoint's keys were mapped to clip.*)
+    # the weights are the converted_hf_clip ones (the checkpoint's keys were mapped to clip.*)
     state = torch.load(ckpt, weights_only=True)['state_dict']
     torch.testing.assert_close(model.clip.logit_scale, state['logit_scale'])
     samples = model.test_step(batch)
@@ -101,8 +89,8 @@ def test_imagenet_presets_are_clips_lists():
 
 
 @torch.no_grad()
-def test_regions_and_masks_are_classified_by_encode_regions_and_encode_masks(converted):
-    ckpt, model_cfg = converted
+def test_regions_and_masks_are_classified_by_encode_regions_and_encode_masks(converted_hf_clip):
+    ckpt, model_cfg = converted_hf_clip
     torch.manual_seed(0)
     inputs = torch.randn(2, 3, 32, 32)
     boxes = [torch.tensor([[0., 0., 16., 16.], [4., 8., 30., 31.]]), torch.tensor([[8., 0., 32., 20.]])]
@@ -129,8 +117,8 @@ def test_regions_and_masks_are_classified_by_encode_regions_and_encode_masks(con
         region_only(inputs, mode='tensor')
 
 
-def test_prototype_cache_is_invalidated_when_the_weights_change(converted, tmp_path):
-    ckpt, model_cfg = converted
+def test_prototype_cache_is_invalidated_when_the_weights_change(converted_hf_clip, tmp_path):
+    ckpt, model_cfg = converted_hf_clip
     model, _ = build_from_config(IN1K, model_cfg, ckpt, vocab=CLASSES, vocab_encoder=dict(
         templates=['a {}.'], cache_dir=str(tmp_path)))
     inputs = torch.randn(1, 3, 32, 32)
@@ -150,8 +138,8 @@ def test_prototype_cache_is_invalidated_when_the_weights_change(converted, tmp_p
     assert again.vocab_encoder.num_encoded == 0  # read from the disk cache
 
 
-def test_bad_arguments_are_named(converted):
-    _, model_cfg = converted
+def test_bad_arguments_are_named(converted_hf_clip):
+    _, model_cfg = converted_hf_clip
     with pytest.raises(ValueError, match='levels='):
         MODELS.build(dict(type='umgclip_mm.ZeroShotClassifier', clip=model_cfg, vocab=CLASSES, levels='pixel'))
     model = MODELS.build(dict(type='umgclip_mm.ZeroShotClassifier', clip=model_cfg, vocab=CLASSES))
@@ -159,9 +147,9 @@ def test_bad_arguments_are_named(converted):
         model(torch.randn(1, 3, 32, 32), mode='loss')
 
 
-def test_mmpretrain_runner_evaluates_a_folder_per_class_set(converted, tmp_path):
+def test_mmpretrain_runner_evaluates_a_folder_per_class_set(converted_hf_clip, tmp_path):
     """tools/test.py's path: the custom config, mmpretrain's CustomDataset, Accuracy and mean per-class recall."""
-    ckpt, model_cfg = converted
+    ckpt, model_cfg = converted_hf_clip
     root = tmp_path / 'set'
     for name in ('cats', 'dogs', 'cars'):
         (root / name).mkdir(parents=True)
@@ -183,10 +171,10 @@ def test_mmpretrain_runner_evaluates_a_folder_per_class_set(converted, tmp_path)
         Runner.from_cfg(cfg).test()
 
 
-def test_coco_region_config_runs_with_mmdets_pipeline(converted, tmp_path):
+def test_coco_region_config_runs_with_mmdets_pipeline(converted_hf_clip, tmp_path):
     """mmdet's CocoDataset, LoadAnnotations and PackDetInputs (HorizontalBoxes, BitmapMasks) through the region
     config; every non-crowd instance is scored at region and mask level."""
-    ckpt, model_cfg = converted
+    ckpt, model_cfg = converted_hf_clip
     (tmp_path / 'val2017').mkdir()
     rng = np.random.default_rng(0)
     images, anns = [], []
@@ -220,9 +208,9 @@ def test_coco_region_config_runs_with_mmdets_pipeline(converted, tmp_path):
 
 
 @torch.no_grad()
-def test_masks_of_smaller_images_are_padded_not_stretched(converted):
+def test_masks_of_smaller_images_are_padded_not_stretched(converted_hf_clip):
     """A batch is padded to its largest image; a mask at its own image's size keeps its pixels at the top left."""
-    ckpt, model_cfg = converted
+    ckpt, model_cfg = converted_hf_clip
     model, _ = build_from_config(IN1K, model_cfg, ckpt, vocab=CLASSES, levels=('mask', ))
     inputs = torch.randn(2, 3, 64, 64)
     small = torch.zeros(1, 32, 48, dtype=torch.bool)  # image 0 was 32 x 48 before padding

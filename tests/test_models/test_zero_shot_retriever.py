@@ -15,20 +15,9 @@ from mmpretrain.evaluation import RetrievalRecall
 from mmpretrain.structures import DataSample
 
 from conftest import REPO
-from test_converters.clip_sources import make_hf_clip
-from umgclip_mm.converters import convert_clip
 from umgclip_mm.registry import MODELS
 
 COCO = osp.join(REPO, 'configs', 'zeroshot', 'umgclip-vit-b16_zeroshot-retrieval_coco.py')
-
-
-@pytest.fixture(scope='module')
-def converted(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('hf')
-    torch.save(make_hf_clip().state_dict(), folder / 'pytorch_model.bin')
-    ckpt, model_cfg = convert_clip(str(folder / 'pytorch_model.bin'), vision_heads=3, text_heads=2)
-    torch.save(ckpt, folder / 'clip.pth')
-    return str(folder / 'clip.pth'), model_cfg
 
 
 def recall(samples, topk):
@@ -37,7 +26,7 @@ def recall(samples, topk):
     return metric.compute_metrics(metric.results)
 
 
-def test_recall_on_a_hand_made_similarity_matrix(converted):
+def test_recall_on_a_hand_made_similarity_matrix(converted_hf_clip):
     """4 images x 5 captions. Image i is e_i; the captions of images 2, 3 are their image; image 1's captions lean
     to image 0 (0.6 e0 + 0.8 e1); image 0's first four captions point nowhere near it (e4 + 0.3 e3 + 0.2 e2 +
     0.1 e0: images ranked 3, 2, 0, 1), its fifth is 0.5 e0 + 0.866 e1.
@@ -46,7 +35,7 @@ def test_recall_on_a_hand_made_similarity_matrix(converted):
     Text -> image: image 0's first four find it at rank 3, its fifth at rank 2; the rest at rank 1. Recall@1 75,
     @3 100."""
     init_default_scope('mmpretrain')
-    model = MODELS.build(dict(type='umgclip_mm.ZeroShotRetriever', clip=converted[1]))
+    model = MODELS.build(dict(type='umgclip_mm.ZeroShotRetriever', clip=converted_hf_clip[1]))
     e = torch.eye(8)
     images = e[:4]
     odd = F.normalize(e[4] + 0.3 * e[3] + 0.2 * e[2] + 0.1 * e[0], dim=0)
@@ -61,8 +50,8 @@ def test_recall_on_a_hand_made_similarity_matrix(converted):
     assert recall(t2i, (1, 3)) == {'Recall@1': 75.0, 'Recall@3': 100.0}
 
 
-def test_embeddings_are_the_clip_encoders(converted):
-    ckpt, model_cfg = converted
+def test_embeddings_are_the_clip_encoders(converted_hf_clip):
+    ckpt, model_cfg = converted_hf_clip
     init_default_scope('mmpretrain')
     model = MODELS.build(dict(type='umgclip_mm.ZeroShotRetriever', clip=model_cfg, text_batch_size=2))
     inputs = torch.randn(2, 3, 32, 32)
@@ -75,8 +64,8 @@ def test_embeddings_are_the_clip_encoders(converted):
         model(inputs, samples, mode='loss')
 
 
-def test_coco_retrieval_config_runs_under_mmpretrains_retrieval_loop(converted, tmp_path):
-    ckpt, model_cfg = converted
+def test_coco_retrieval_config_runs_under_mmpretrains_retrieval_loop(converted_hf_clip, tmp_path):
+    ckpt, model_cfg = converted_hf_clip
     rng = np.random.default_rng(0)
     (tmp_path / 'val2014').mkdir()
     images, annotations = [], []
