@@ -54,13 +54,20 @@ def test_load_makes_instance_data_and_drops_bad_items():
                         dict(segmentation=[[1, 1, 2]], captions=['short polygon']),
                         dict(segmentation=rle_of(np.zeros((h, w))), captions=['empty']),
                         dict(segmentation=[[1, 1, 20, 1, 20, 20]], captions=['triangle']),
+                        # never handed to pycocotools: NaN, infinity and 1e9 made it allocate without bound
+                        dict(segmentation=[[1, 1, float('nan'), 1, 20, 20]], captions=['nan polygon']),
+                        dict(segmentation=[[1, 1, float('inf'), 1, 20, 20]], captions=['inf polygon']),
+                        dict(segmentation=[[1, 1, 1e6, 1, 20, 20]], captions=['huge polygon']),
+                        dict(segmentation=[[1, 1, '2', 1, 20, 20]], captions=['string coordinate']),
+                        dict(segmentation=[[-30, -20, 100, 1, 20, 60]], captions=['partly outside']),
                         dict(segmentation=rle_of(good), captions=[], tags=[])])
     assert out['captions'] == ['ok'] and out['tags'] == ['t']
     regions, masks = out['regions'], out['masks']
     assert isinstance(regions, InstanceData) and isinstance(masks, InstanceData)
     assert regions.bboxes.dtype == np.float32 and regions.bboxes.tolist() == [[0, 0, 20, 10]]
     assert regions.captions == [[]] and regions.tags == [['clipped']]
-    assert masks.masks.shape == (1, h, w) and masks.masks.dtype == np.uint8 and masks.captions == [['triangle']]
+    assert masks.masks.shape == (2, h, w) and masks.masks.dtype == np.uint8
+    assert masks.captions == [['triangle'], ['partly outside']]  # within one image size of the image: kept
 
 
 @pytest.mark.parametrize('masks', [None, []])

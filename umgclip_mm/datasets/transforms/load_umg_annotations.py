@@ -30,6 +30,21 @@ def loaded_instances(results: dict, key: str, who: str) -> Optional[InstanceData
     return value
 
 
+def check_polygon_coordinates(polygons: List[list], h: int, w: int) -> None:
+    """Raise a ValueError unless every polygon coordinate is a finite number within one image size of the image
+    (``-w <= x <= 2w``, ``-h <= y <= 2h``). pycocotools rasterises whatever it gets: a NaN or a coordinate of 1e9
+    makes it allocate without bound or crash the worker, so nothing else must reach it."""
+    for i, poly in enumerate(polygons):
+        coords = np.asarray([c if isinstance(c, (int, float)) and not isinstance(c, bool) else np.nan for c in poly],
+                            np.float64)
+        xs, ys = coords[0::2], coords[1::2]
+        if not np.isfinite(coords).all():
+            raise ValueError(f'polygon {i} has a coordinate that is not a finite number')
+        if xs.min() < -w or xs.max() > 2 * w or ys.min() < -h or ys.max() > 2 * h:
+            raise ValueError(f'polygon {i} reaches ({xs.min():g}..{xs.max():g}, {ys.min():g}..{ys.max():g}), far '
+                             f'outside the {w}x{h} image')
+
+
 def decode_segmentation(seg, h: int, w: int) -> np.ndarray:
     """COCO RLE (compressed or not) or polygons -> ``[h, w]`` uint8 bitmap. Raises ValueError if malformed."""
     if isinstance(seg, dict):
@@ -54,6 +69,7 @@ def decode_segmentation(seg, h: int, w: int) -> np.ndarray:
             raise ValueError('RLE counts are malformed (truncated or corrupt)')
     elif isinstance(seg, list) and seg and all(isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0
                                                for p in seg):
+        check_polygon_coordinates(seg, h, w)
         m = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(seg, h, w)))
     else:
         raise ValueError('segmentation is neither an RLE dict nor a list of polygons of >= 3 points')
