@@ -1,4 +1,5 @@
 """The UMG transforms: items travel as InstanceData (geometry, captions and tags together) from loading to packing."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -166,3 +167,17 @@ def test_random_draws_keep_their_order():
         assert out['crop'] == (x, y, cw, ch) and out['flip'] == flip
         assert [out['caption']] + out['regions'].caption + out['masks'].caption == \
             [f'i{picks[0]}', f'r0{picks[1]}', f'r1{picks[2]}', f'm{picks[3]}']
+
+
+@pytest.mark.parametrize('ext', ['.jpg', '.png'])
+def test_truncated_images_are_skipped_not_trained_on(ext):
+    from umgclip_mm.datasets.transforms import LoadUMGImage
+    img = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    data = cv2.imencode(ext, img)[1].tobytes()
+    load = LoadUMGImage()
+    ok = load(dict(img_path='x' + ext, img_bytes=data, source='shard:1'))
+    assert ok is not None and ok['img'].shape == (48, 64, 3)
+    padded = load(dict(img_path='x' + ext, img_bytes=data + b'\0' * 100, source='shard:2'))  # padding after the end
+    assert padded is not None
+    # cv2 decodes the first half of a JPEG and fills the rest; the transform drops it
+    assert load(dict(img_path='x' + ext, img_bytes=data[:len(data) * 2 // 3], source='shard:3')) is None
