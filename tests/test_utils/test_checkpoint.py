@@ -42,6 +42,20 @@ def test_missing_checkpoint_names_the_path(tmp_path):
         load_checkpoint_file(str(tmp_path / 'nope.pth'))
 
 
+def test_empty_or_truncated_checkpoint_is_named(tmp_path):
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match=r"empty.pth' is empty or truncated \(0 bytes\)"):
+        load_checkpoint_file(str(empty))
+    whole = tmp_path / 'whole.pth'
+    torch.save(dict(state_dict=dict(w=torch.arange(1000.))), whole)
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(whole.read_bytes()[:2000])
+    with pytest.raises(ValueError, match='cut.pth.*truncated'):
+        load_checkpoint_file(str(cut))
+    assert load_checkpoint_file(str(whole))['state_dict']['w'][-1] == 999
+
+
 def test_init_model_round_trip(tmp_path, tiny_model_cfg):
     model = init_model(dict(model=tiny_model_cfg))
     assert not model.training

@@ -63,14 +63,22 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is empty or truncated.
         UnsafeCheckpointError: the pickle names something outside the allow-list (nothing of it was run).
     """
     path = osp.expanduser(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path!r}')
     register_checkpoint_safe_globals()
+    size = osp.getsize(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
+    except (EOFError, RuntimeError) as err:  # torch's words for an empty file / a cut zip archive
+        if size and not isinstance(err, EOFError) and 'zip' not in str(err) and 'central directory' not in str(err):
+            raise
+        raise ValueError(f'checkpoint {path!r} is empty or truncated ({size} bytes): an interrupted save or copy. '
+                         f'Delete it and use the previous checkpoint (or copy the file again). torch said: '
+                         f'{str(err).splitlines()[0] if str(err) else type(err).__name__}') from err
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
             f'refused to load {path!r}: its pickle names objects outside the weights-only allow-list, so loading '
