@@ -181,3 +181,14 @@ def test_truncated_images_are_skipped_not_trained_on(ext):
     assert padded is not None
     # cv2 decodes the first half of a JPEG and fills the rest; the transform drops it
     assert load(dict(img_path='x' + ext, img_bytes=data[:len(data) * 2 // 3], source='shard:3')) is None
+
+
+def test_empty_texts_are_dropped_and_logged_with_the_line():
+    from umgclip_mm.datasets.skip_report import SKIPS
+    before = SKIPS.counts['empty text']
+    out = loaded(captions=['', 'a caption', 3], tags='not a list',
+                 masks=[dict(segmentation=[[1, 1, 20, 1, 20, 20]], captions=[' '], tags=['t'])])
+    assert out['captions'] == ['a caption'] and out['tags'] == [] and out['masks'].captions == [[]]
+    assert SKIPS.counts['empty text'] - before == 3  # image captions, image tags, mask 0 captions
+    clean = loaded(captions=['fine'], tags=['t'])
+    assert clean['captions'] == ['fine'] and SKIPS.counts['empty text'] - before == 3

@@ -10,11 +10,17 @@ from umgclip_mm.registry import TRANSFORMS
 from ..skip_report import SKIPS
 
 
-def clean_texts(values) -> List[str]:
-    """The non-empty strings of a captions/tags list (stripped)."""
-    if not isinstance(values, list):
+def clean_texts(values, source: str = '?', where: str = '') -> List[str]:
+    """The non-empty strings of a captions/tags list (stripped); what is dropped (empty or non-string entries, or a
+    value that is not a list) is logged as ``'empty text'`` with ``source`` (shard:line) and ``where``."""
+    if values is None:
         return []
-    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    kept = [v.strip() for v in values if isinstance(v, str) and v.strip()] if isinstance(values, list) else []
+    dropped = len(values) - len(kept) if isinstance(values, list) else 1
+    if dropped:
+        SKIPS('empty text', source, f'{where}: {dropped} empty or non-string entr{"y" if dropped == 1 else "ies"} '
+              f'dropped')
+    return kept
 
 
 def loaded_instances(results: dict, key: str, who: str) -> Optional[InstanceData]:
@@ -131,7 +137,9 @@ class LoadUMGAnnotations(BaseTransform):
                 if not isinstance(item, dict):
                     raise ValueError(f'a {level} must be a JSON object, got {type(item).__name__}')
                 g = decode(item, h, w)
-                caps, item_tags = clean_texts(item.get('captions')), clean_texts(item.get('tags'))
+                source = results.get('source', '?')
+                caps = clean_texts(item.get('captions'), source, f'{level} {i} captions')
+                item_tags = clean_texts(item.get('tags'), source, f'{level} {i} tags')
                 if not caps and not item_tags:
                     raise ValueError(f'{level} has no caption and no tag')
             except Exception as err:  # pycocotools raises assorted errors on malformed input
@@ -144,8 +152,9 @@ class LoadUMGAnnotations(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         h, w = results['img_shape'] if 'img_shape' in results else (results['height'], results['width'])
-        results['captions'] = clean_texts(results.get('captions'))
-        results['tags'] = clean_texts(results.get('tags'))
+        source = results.get('source', '?')
+        results['captions'] = clean_texts(results.get('captions'), source, 'image captions')
+        results['tags'] = clean_texts(results.get('tags'), source, 'image tags')
         boxes, captions, tags = self._load(results, 'region', self._region, h, w)
         results['regions'] = InstanceData(bboxes=np.asarray(boxes, np.float32).reshape(-1, 4), captions=captions,
                                           tags=tags)
