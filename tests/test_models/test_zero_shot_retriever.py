@@ -54,6 +54,8 @@ def test_embeddings_are_the_clip_encoders(converted_hf_clip):
     ckpt, model_cfg = converted_hf_clip
     init_default_scope('mmpretrain')
     model = MODELS.build(dict(type='umgclip_mm.ZeroShotRetriever', clip=model_cfg, text_batch_size=2))
+    model.train()  # the runner may: the towers stay frozen and in eval mode
+    assert not model.clip.training and not any(p.requires_grad for p in model.parameters())
     inputs = torch.randn(2, 3, 32, 32)
     samples = [DataSample(text=['a cat', 'a dog', 'two cats']), DataSample(text='a red car')]
     feats = model(inputs, samples, mode='tensor')

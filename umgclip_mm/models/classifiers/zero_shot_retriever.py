@@ -9,6 +9,7 @@ from torch import Tensor
 from umgclip_mm.registry import MODELS
 
 from ..pretrainers.umgclip import default_data_preprocessor
+from ..open_vocab import FrozenCLIPMixin
 from .zero_shot_classifier import load_umgclip_checkpoint
 
 
@@ -21,7 +22,7 @@ def sample_texts(sample: BaseDataElement) -> List[str]:
 
 
 @MODELS.register_module()
-class ZeroShotRetriever(BaseModel):
+class ZeroShotRetriever(FrozenCLIPMixin, BaseModel):
     """Image -> text and text -> image retrieval with a frozen UMG-CLIP, for mmpretrain's ``RetrievalTestLoop``
     / ``RetrievalValLoop`` (which only its BLIP models served): ``forward(mode='tensor')`` gives the batch's
     embeddings, :meth:`predict_all` scores every image against every caption of the set at the model's
@@ -40,17 +41,9 @@ class ZeroShotRetriever(BaseModel):
     def __init__(self, clip: dict, data_preprocessor: Optional[dict] = None, text_batch_size: int = 256,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or default_data_preprocessor(), init_cfg=init_cfg)
-        self.clip = MODELS.build(clip)
-        self.clip.requires_grad_(False)
-        self.clip.eval()
+        self.init_frozen_clip(clip)
         self.text_batch_size = text_batch_size
         self.register_load_state_dict_pre_hook(load_umgclip_checkpoint)
-
-    def train(self, mode: bool = True):
-        """Set the mode; the frozen UMG-CLIP stays in eval mode."""
-        super().train(mode)
-        self.clip.eval()
-        return self
 
     @torch.no_grad()
     def extract_feat(self, inputs: Optional[Tensor], data_samples: Optional[List[BaseDataElement]]) -> dict:

@@ -1,11 +1,12 @@
 """What every open-vocabulary task model shares: class embeddings of a vocabulary, the text-embedding classifier,
-the out-of-vocabulary scorer, and the mixin that ties them to a frozen UMG-CLIP."""
+the out-of-vocabulary scorer, and the mixins that tie them to a frozen UMG-CLIP."""
+from .frozen_clip_mixin import FrozenCLIPMixin
 from .oov_scorer import OOVScorer, geometric_ensemble
 from .open_vocab_mixin import OpenVocabMixin, with_default_type
 from .text_embedding_classifier import TextEmbeddingClassifier
 from .vocabulary_encoder import VocabularyEncoder
 
 __all__ = [
-    'OOVScorer', 'OpenVocabMixin', 'TextEmbeddingClassifier', 'VocabularyEncoder', 'geometric_ensemble',
-    'with_default_type'
+    'FrozenCLIPMixin', 'OOVScorer', 'OpenVocabMixin', 'TextEmbeddingClassifier', 'VocabularyEncoder',
+    'geometric_ensemble', 'with_default_type'
 ]

@@ -1,13 +1,14 @@
 """OpenVocabMixin: what every open-vocabulary task model shares (frozen UMG-CLIP, vocabularies, text classifier
 weights, out-of-vocabulary branch)."""
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
-from mmengine.logging import print_log
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import Vocabulary, build_vocabulary
+
+from .frozen_clip_mixin import FrozenCLIPMixin
 
 
 def with_default_type(cfg: Optional[dict], default: str) -> dict:
@@ -16,12 +17,13 @@ def with_default_type(cfg: Optional[dict], default: str) -> dict:
     return {'type': default, **(cfg or {})}
 
 
-class OpenVocabMixin:
+class OpenVocabMixin(FrozenCLIPMixin):
     """Mixed into a toolbox task model (mmdet ``MaskFormer``, mmseg segmentors, mmdet detectors, mmpretrain
     classifiers) to make it open-vocabulary with a frozen UMG-CLIP. A task model adds only its head and its
     post-processing; it calls :meth:`init_open_vocab` in its constructor and implements :meth:`on_vocabulary`.
 
-    - ``clip``: the whole :class:`UMGCLIP` (image and text towers), frozen and kept in eval mode.
+    - ``clip``: the whole :class:`UMGCLIP` (image and text towers), frozen and kept in eval mode
+      (:class:`FrozenCLIPMixin`).
     - ``train_vocab`` / ``test_vocab``: :class:`~umgclip_mm.vocabulary.Vocabulary` of training and prediction;
       :meth:`set_test_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
     - ``vocab_encoder``: the shared :class:`VocabularyEncoder` (class embeddings, cached).
@@ -41,9 +43,7 @@ class OpenVocabMixin:
             ensemble (dict, optional): :class:`OOVScorer` config (alpha, beta), the type defaulting to it; ``None``
                 turns the out-of-vocabulary branch off.
         """
-        self.clip = MODELS.build(clip)
-        self.clip.requires_grad_(False)
-        self.clip.eval()
+        self.init_frozen_clip(clip)
         self.vocab_encoder = MODELS.build(with_default_type(vocab_encoder, 'umgclip_mm.VocabularyEncoder'))
         self.ensemble = None if ensemble is None else MODELS.build(with_default_type(ensemble, 'umgclip_mm.OOVScorer'))
         self.train_vocab = build_vocabulary(train_vocab)
@@ -51,28 +51,6 @@ class OpenVocabMixin:
             raise ValueError(f'{type(self).__name__} needs train_vocab, the classes it is trained on')
         self.test_vocab = build_vocabulary(test_vocab) or self.train_vocab
         self._active = (None, None)
-
-    def train(self, mode: bool = True):
-        """Set train mode; the frozen UMG-CLIP stays in eval mode."""
-        super().train(mode)
-        self.clip.eval()
-        return self
-
-    def parameter_counts(self) -> Tuple[int, int]:
-        """``(trainable, total)`` parameter counts."""
-        params = list(self.parameters())
-        return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
-
-    def log_parameter_counts(self) -> None:
-        """Log the trainable fraction (everything but the frozen towers)."""
-        trainable, total = self.parameter_counts()
-        print_log(f'{type(self).__name__}: {trainable / 1e6:.2f}M of {total / 1e6:.2f}M parameters train '
-                  f'({100.0 * trainable / max(total, 1):.2f}%); the UMG-CLIP towers are frozen', logger='current')
-
-    def clip_features(self, inputs: Tensor, with_dense: bool = True) -> dict:
-        """One pass of the frozen image tower (:meth:`UMGCLIP.forward_features`)."""
-        with torch.no_grad():
-            return self.clip.forward_features(inputs, with_dense=with_dense)
 
     def set_test_vocabulary(self, vocab) -> None:
         """Predict with another vocabulary from now on (e.g. the demo's ``--vocab``)."""
