@@ -29,6 +29,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=['umgclip_mm', 'umgclip_mm.*']),
     include_package_data=True,
+    package_data={'umgclip_mm.vocabulary': ['class_lists/*.txt']},  # ade20k_847.txt, ...: build_vocabulary(class_list=)
     python_requires='>=3.9',
     install_requires=read_requirements('runtime') + read_requirements('mmcv'),
     extras_require={'tests': read_requirements('tests')},

@@ -4,6 +4,7 @@ Not a model part: data sets, metrics, hooks, demos and tools use vocabularies to
 """
 import importlib
 import logging
+import os
 import os.path as osp
 import re
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmengine.logging import print_log
 
 VocabSpec = Union[dict, Sequence[str], str, 'Vocabulary', None]
+
+#: Folder of the class lists shipped with the package (``class_lists/<name>.txt``).
+CLASS_LIST_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'class_lists')
 
 
 def clean_class_name(name: str) -> str:
@@ -135,6 +139,44 @@ def read_class_file(path: str) -> List[str]:
         return [ln.strip() for ln in f if ln.strip() and not ln.lstrip().startswith('#')]
 
 
+def available_class_lists() -> List[str]:
+    """Names of the class lists shipped in ``umgclip_mm/vocabulary/class_lists/`` (``'ade20k_847'``, ...)."""
+    return sorted(f[:-4] for f in os.listdir(CLASS_LIST_DIR) if f.endswith('.txt'))
+
+
+def class_list_path(name: str) -> str:
+    """Path of a shipped class list.
+
+    Args:
+        name (str): A name of :func:`available_class_lists` (``'ade20k_150'``, ``'ade20k_847'``,
+            ``'pascal_context_59'``, ``'pascal_context_459'``, ``'pascal_voc_20'``, ``'pascal_voc_21'``, ...).
+
+    Returns:
+        str: The path of ``class_lists/<name>.txt``.
+
+    Raises:
+        KeyError: ``name`` is not a shipped list; the message lists those that are.
+    """
+    path = osp.join(CLASS_LIST_DIR, f'{name}.txt')
+    if osp.basename(name) != name or not osp.isfile(path):
+        raise KeyError(f'vocabulary: no class list {name!r} in {CLASS_LIST_DIR}; available: '
+                       f'{", ".join(available_class_lists())} (or give a file with classes_file=...)')
+    return path
+
+
+def read_class_list(name: str) -> List[str]:
+    """The entries of a shipped class list, one per class in label order, each ``'name, synonym, ...'``
+    (:func:`split_synonyms` splits them; the first name is the data set's class name).
+
+    Args:
+        name (str): A name of :func:`available_class_lists`, e.g. ``'ade20k_847'``.
+
+    Returns:
+        list[str]: The class entries (comment lines skipped).
+    """
+    return read_class_file(class_list_path(name))
+
+
 def dataset_metainfo(name: str) -> dict:
     """``METAINFO`` of a registered data set type, named with its scope (``'mmdet.CocoPanopticDataset'``,
     ``'mmseg.ADE20KDataset'``, ``'mmpretrain.ImageNet'``, ``'umgclip_mm.X'``)."""
@@ -164,6 +206,10 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
     - ``dict(thing_classes_file=..., stuff_classes_file=..., classes_file=...)``: the same, from files;
     - ``dict(dataset='mmdet.CocoPanopticDataset')``: the ``METAINFO`` classes of a registered data set (its
       ``thing_classes`` and ``stuff_classes`` where it has them, else its ``classes``);
+    - ``dict(class_list='ade20k_847')``: a class list shipped with the package (:func:`read_class_list`; names in
+      :func:`available_class_lists`: ``ade20k_150``, ``ade20k_847``, ``pascal_context_59``,
+      ``pascal_context_459``, ``pascal_voc_20``, ``pascal_voc_21``, ...), every class a thing; its entries carry
+      the synonyms (FC-CLIP's prompt-engineered names) and its first names are the data sets' class names;
 
     and any dict form may add ``synonyms=dict(name=[...])``.
     """
@@ -183,6 +229,9 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
             things, stuff = list(meta['thing_classes']), list(meta['stuff_classes'])
         else:
             things = list(meta['classes'])
+    class_list = spec.pop('class_list', None)
+    if class_list:
+        things += read_class_list(class_list)
     things += list(spec.pop('thing_classes', [])) + list(spec.pop('classes', []))
     stuff += list(spec.pop('stuff_classes', []))
     for key, target in (('thing_classes_file', things), ('classes_file', things), ('stuff_classes_file', stuff)):
@@ -190,7 +239,7 @@ def build_vocabulary(spec: VocabSpec) -> Optional[Vocabulary]:
             target += read_class_file(spec.pop(key))
     if spec:
         raise KeyError(f'vocabulary: unknown keys {sorted(spec)}; use classes / thing_classes / stuff_classes, their '
-                       f'*_file forms, or dataset, and synonyms')
+                       f'*_file forms, class_list or dataset, and synonyms')
     entries = _entries(things, 'thing_classes') + _entries(stuff, 'stuff_classes')
     if not entries:
         raise ValueError('vocabulary: no classes given')
