@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Generate the toy data set (the embedded default): UMG JSON-lines, COCO panoptic and semantic maps of the same
-deterministic scenes, with a seen/unseen vocabulary split. See umgclip_mm/datasets/toy_world.py.
+"""Generate the toy data set (the embedded default): UMG JSON-lines, COCO panoptic, COCO instances (the things) and
+semantic maps of the same deterministic scenes, with a seen/unseen vocabulary split. See
+umgclip_mm/datasets/toy_world.py.
 
 Example:
     python tools/dataset_converters/make_synthetic.py data/synthetic --num-train 2000 --num-val 100 --size 128

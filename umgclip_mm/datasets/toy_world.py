@@ -6,6 +6,8 @@ textured "thing" shapes painted over them. Every scene is written as
 - a UMG pretraining record (``umg/{split}.jsonl``): image caption and tags; one region per thing (tight box,
   captions, tags); one mask per thing and per visible stuff (COCO RLE, captions, tags);
 - COCO panoptic (``annotations/panoptic_{split}.json`` + PNGs in ``annotations/panoptic_{split}/``);
+- COCO instances of the things (``annotations/instances_{split}.json``: box ``[x, y, w, h]``, RLE mask, area;
+  the 8 thing categories with the panoptic file's ids), for detection and instance segmentation;
 - semantic segmentation label maps (``semantic/{split}/*.png``, class index, 255 = unlabelled);
 
 with the vocabulary in ``vocab/classes.txt`` and its split into ``vocab/seen.txt`` / ``vocab/unseen.txt``
@@ -158,7 +160,7 @@ def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int 
     for split_id, (split, num) in enumerate((('train', num_train), ('val', num_val))):
         for sub in (f'images/{split}', f'annotations/panoptic_{split}', f'semantic/{split}', 'umg'):
             os.makedirs(osp.join(out_dir, sub), exist_ok=True)
-        images, annotations = [], []
+        images, annotations, instances = [], [], []
         n_regions = n_masks = 0
         with open(osp.join(out_dir, 'umg', f'{split}.jsonl'), 'w') as jl:
             for idx in range(num):
@@ -184,6 +186,9 @@ def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int 
                     rle, (x, y, w, h) = _rle_and_box(s['mask'])
                     if s['is_thing']:
                         rec['regions'].append(dict(bbox=[x, y, x + w, y + h], captions=caps, tags=stags))
+                        instances.append(dict(id=len(instances) + 1, image_id=idx, category_id=cat_ids[s['name']],
+                                              segmentation=rle, area=int(s['mask'].sum()), bbox=[x, y, w, h],
+                                              iscrowd=0))
                     rec['masks'].append(dict(segmentation=rle, captions=caps, tags=stags))
                     seg_id = (idx * 16 + k + 1) % (256**3)
                     m = s['mask'] == 1
@@ -203,5 +208,8 @@ def generate(out_dir: str, num_train: int = 2000, num_val: int = 100, size: int 
                            color=[int(c) for c in palette[i]]) for i, (n, t) in enumerate(vocab)]
         with open(osp.join(out_dir, 'annotations', f'panoptic_{split}.json'), 'w') as f:
             json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+        with open(osp.join(out_dir, 'annotations', f'instances_{split}.json'), 'w') as f:
+            json.dump(dict(images=images, annotations=instances,
+                           categories=[dict(id=cat_ids[n], name=n, supercategory='thing') for n, t in vocab if t]), f)
         summary[split] = dict(images=num, regions=n_regions, masks=n_masks)
     return summary
