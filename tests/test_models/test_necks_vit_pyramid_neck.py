@@ -60,6 +60,10 @@ def test_in_index_and_other_factors():
     outs = neck([torch.randn(2, 8, 4, 4), torch.randn(2, 16, 4, 4)])
     assert [o.shape[-1] for o in outs] == [32, 4, 1]
     assert neck.stages[0][0][-1].out_channels == 1  # 8 -> 4 -> 2 -> 1 channels over three deconvs
+    # in_channels per backbone map (how the open-vocabulary models fill it in) is read at in_index
+    neck = ViTPyramidNeck(in_channels=[16, 8], out_channels=4, in_index=-1, norm_cfg=dict(type='BN'))
+    assert neck.in_channels == 8
+    assert neck([torch.randn(2, 16, 4, 4), torch.randn(2, 8, 4, 4)])[0].shape == (2, 4, 16, 16)
 
 
 @pytest.mark.parametrize('kwargs, message', [

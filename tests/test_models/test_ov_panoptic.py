@@ -154,3 +154,27 @@ def test_head_refuses_a_fixed_class_weight():
     cfg.loss_cls = dict(type='CrossEntropyLoss', class_weight=[1.0] * 134)
     with pytest.raises(ValueError, match='void_weight'):
         OVMask2FormerHead(embed_dims=64, **cfg)
+
+
+def test_semantic_output_is_maskformer_semantic_inference(model):
+    """test_cfg.semantic_on (FC-CLIP's protocol on semantic benchmarks): pred_sem_seg is the argmax of the class
+    probabilities times the mask probabilities, summed over queries, from the ensembled classification."""
+    from umgclip_mm.models.heads import semantic_probs
+    model.eval()
+    inputs, batch = torch.randn(2, 3, 64, 64), samples()
+    cfg = model.panoptic_fusion_head.test_cfg
+    cfg['semantic_on'] = True
+    try:
+        with torch.no_grad():
+            out = model(inputs, batch, mode='predict')
+            feats = model.clip_features(inputs)
+            mask_cls, mask_pred = model.panoptic_head.predict(model.pyramid(feats), batch)
+            mask_cls = model.oov_scores(feats, 'mask', list(mask_pred), mask_cls)
+    finally:
+        cfg['semantic_on'] = False
+    assert cfg['semantic_on'] is False
+    for i in range(2):
+        labels = out[i].pred_sem_seg.data
+        assert labels.shape == (1, 64, 64) and torch.equal(labels, out[i].pred_sem_seg.sem_seg)
+        assert torch.equal(labels[0], semantic_probs(mask_cls[i], mask_pred[i]).argmax(0))
+        assert 'pred_panoptic_seg' in out[i]  # panoptic output as before

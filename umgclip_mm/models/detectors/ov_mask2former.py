@@ -66,14 +66,10 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
                  init_cfg: OptMultiConfig = None):
         BaseDetector.__init__(self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.init_open_vocab(clip, train_vocab, test_vocab, vocab_encoder, ensemble)
-        tower = self.clip.backbone
+        self.init_neck(neck)
         # mmdet's parts build their children by unprefixed mmdet names, so they are built in mmdet's scope whatever
         # the caller's default scope is.
         with DefaultScope.overwrite_default_scope('mmdet'):
-            if neck is not None:
-                neck = copy.deepcopy(dict(neck))
-                neck.setdefault('in_channels', [tower.embed_dims] * len(tower.out_indices))
-                self.neck = MODELS.build(neck)
             vocab = self.train_vocab
             counts = dict(num_things_classes=vocab.num_things, num_stuff_classes=len(vocab) - vocab.num_things)
             self.panoptic_head = MODELS.build(
@@ -104,13 +100,9 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
         self.panoptic_head.set_vocabulary(class_embeds, vocab.num_things)
         self.panoptic_fusion_head.set_vocabulary(vocab.num_things, len(vocab) - vocab.num_things)
 
-    def _pyramid(self, clip_feats: dict) -> Tuple[Tensor, ...]:
-        maps = clip_feats['feature_maps']
-        return tuple(self.neck(maps)) if self.with_neck else tuple(maps)
-
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         """The neck's pyramid of the frozen tower's feature maps."""
-        return self._pyramid(self.clip_features(batch_inputs, with_dense=False))
+        return self.pyramid(self.clip_features(batch_inputs, with_dense=False))
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Mask2Former's losses against the training vocabulary."""
@@ -118,14 +110,22 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
         return self.panoptic_head.loss(self.extract_feat(batch_inputs), batch_data_samples)
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
-        """Panoptic (and, per ``test_cfg``, semantic / instance) results in the test vocabulary; with ``ensemble``
+        """Panoptic, instance and semantic results (``pred_panoptic_seg``, ``pred_instances``, ``pred_sem_seg``, per
+        ``test_cfg``'s ``*_on``) in the test vocabulary; with ``ensemble``
         set, class scores combine the head's and the frozen UMG-CLIP's (see the class docstring)."""
         self.activate_vocabulary('test')
         clip_feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
-        mask_cls, mask_pred = self.panoptic_head.predict(self._pyramid(clip_feats), batch_data_samples)
+        mask_cls, mask_pred = self.panoptic_head.predict(self.pyramid(clip_feats), batch_data_samples)
         mask_cls = self.oov_scores(clip_feats, 'mask', list(mask_pred), mask_cls)
         results = self.panoptic_fusion_head.predict(mask_cls, mask_pred, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results)
+
+    def add_pred_to_datasample(self, data_samples: SampleList, results_list: List[dict]) -> SampleList:
+        """mmdet's, plus ``pred_sem_seg`` (semantic labels, with ``test_cfg.semantic_on``)."""
+        for data_sample, results in zip(data_samples, results_list):
+            if 'sem_results' in results:
+                data_sample.pred_sem_seg = results.pop('sem_results')
+        return super().add_pred_to_datasample(data_samples, results_list)
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: Optional[SampleList] = None) -> Tuple[List[Tensor]]:
         """``tensor`` mode: the head's per-layer class logits and mask logits (test vocabulary)."""

@@ -1,6 +1,6 @@
 """ViTPyramidNeck: ViTDet's simple feature pyramid, from a plain ViT's last feature map to strides 4..32."""
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -25,7 +25,8 @@ class ViTPyramidNeck(BaseModule):
     stride-2 subsampling of the last one (as mmdet's ``FPN`` without extra convolutions: Mask R-CNN's stride 64).
 
     Args:
-        in_channels (int): Channels of the backbone's map (the tower's ``embed_dims``).
+        in_channels (int | Sequence[int]): Channels of the backbone's map (the tower's ``embed_dims``); a sequence
+            (one per backbone map, as mmseg's necks take it) is read at ``in_index``.
         out_channels (int): Channels of every output level. Defaults to 256.
         scale_factors (Sequence[float]): Powers of 2, one per output level, relative to the input map.
             Defaults to (4.0, 2.0, 1.0, 0.5).
@@ -38,7 +39,7 @@ class ViTPyramidNeck(BaseModule):
     """
 
     def __init__(self,
-                 in_channels: int,
+                 in_channels: Union[int, Sequence[int]],
                  out_channels: int = 256,
                  scale_factors: Sequence[float] = (4.0, 2.0, 1.0, 0.5),
                  num_outs: Optional[int] = None,
@@ -51,6 +52,8 @@ class ViTPyramidNeck(BaseModule):
         if num_outs < len(scale_factors):
             raise ValueError(f'ViTPyramidNeck: num_outs={num_outs} is below the {len(scale_factors)} scale_factors '
                              f'{tuple(scale_factors)}; give num_outs >= {len(scale_factors)} or fewer factors')
+        if not isinstance(in_channels, int):
+            in_channels = list(in_channels)[in_index]
         self.in_channels, self.out_channels = in_channels, out_channels
         self.scale_factors, self.num_outs, self.in_index = tuple(scale_factors), num_outs, in_index
         self.stages = nn.ModuleList()

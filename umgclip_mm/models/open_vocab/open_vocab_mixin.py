@@ -1,8 +1,10 @@
 """OpenVocabMixin: what every open-vocabulary task model shares (frozen UMG-CLIP, vocabularies, text classifier
 weights, out-of-vocabulary branch)."""
-from typing import Optional
+import copy
+from typing import Optional, Tuple
 
 import torch
+from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
@@ -28,6 +30,8 @@ class OpenVocabMixin(FrozenCLIPMixin):
       :meth:`set_test_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
     - ``vocab_encoder``: the shared :class:`VocabularyEncoder` (class embeddings, cached).
     - ``ensemble``: the shared :class:`OOVScorer`, or ``None`` (branch off).
+    - ``neck`` (optional, :meth:`init_neck`): the frozen tower's feature maps to the pyramid the head reads
+      (:meth:`pyramid`).
     """
 
     def init_open_vocab(self, clip: dict, train_vocab, test_vocab=None, vocab_encoder: Optional[dict] = None,
@@ -51,6 +55,23 @@ class OpenVocabMixin(FrozenCLIPMixin):
             raise ValueError(f'{type(self).__name__} needs train_vocab, the classes it is trained on')
         self.test_vocab = build_vocabulary(test_vocab) or self.train_vocab
         self._active = (None, None)
+
+    def init_neck(self, neck: Optional[dict]) -> None:
+        """Build ``neck`` (e.g. ``mmseg.MultiLevelNeck``, ``umgclip_mm.ViTPyramidNeck``) on the frozen tower's
+        feature maps, in mmdet's scope like the heads; an absent ``in_channels`` becomes the tower width per map.
+        ``None``: the head reads the feature maps themselves."""
+        if neck is None:
+            return
+        tower = self.clip.backbone
+        neck = copy.deepcopy(dict(neck))
+        neck.setdefault('in_channels', [tower.embed_dims] * len(tower.out_indices))
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            self.neck = MODELS.build(neck)
+
+    def pyramid(self, clip_feats: dict) -> Tuple[Tensor, ...]:
+        """The neck's outputs on :meth:`clip_features`' ``feature_maps`` (the maps themselves without a neck)."""
+        maps = clip_feats['feature_maps']
+        return tuple(self.neck(maps)) if getattr(self, 'neck', None) is not None else tuple(maps)
 
     def set_test_vocabulary(self, vocab) -> None:
         """Predict with another vocabulary from now on (e.g. the demo's ``--vocab``)."""
