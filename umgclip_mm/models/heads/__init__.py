@@ -1,4 +1,5 @@
 from .ov_mask2former_head import OVMask2FormerHead
+from .ov_mask2former_seg_head import OVMask2FormerSegHead
 from .ov_maskformer_fusion_head import OVMaskFormerFusionHead, semantic_probs
 
-__all__ = ['OVMask2FormerHead', 'OVMaskFormerFusionHead', 'semantic_probs']
+__all__ = ['OVMask2FormerHead', 'OVMask2FormerSegHead', 'OVMaskFormerFusionHead', 'semantic_probs']
