@@ -1,0 +1,33 @@
+# The open-vocabulary two-stage detector (umgclip_mm.OVTwoStageDetector, F-VLM's design) on a frozen UMG-CLIP
+# ViT-B/16: ViTDet's simple pyramid (strides 4..64) on the tower's last block, mmdet's Faster R-CNN RPN and RoI head
+# (faster-rcnn_r50_fpn.py) with a text-embedding classifier plus learned background and class-agnostic regression,
+# and the frozen UMG-CLIP's own region scores ensembled before NMS. Configs switch the tower with
+# `model = dict(clip=...)`, add a class-agnostic mask head for instance masks (OV-LVIS), and set the vocabularies.
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './umgclip_towers.py']
+model = dict(
+    _delete_=True,
+    type='umgclip_mm.OVTwoStageDetector',
+    clip=dict(_base_.umgclip_vitb16, backbone=dict(_base_.umgclip_vitb16.backbone, out_indices=(11, ))),
+    # CLIP's mean/std in 0-255 RGB (umgclip_mm.models.pretrainers.umgclip.CLIP_MEAN / CLIP_STD)
+    data_preprocessor=dict(
+        type='mmdet.DetDataPreprocessor',
+        mean=[122.770938, 116.7460125, 104.09373615],
+        std=[68.5005327, 66.6321579, 70.32316305],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        pad_mask=True),
+    neck=dict(type='umgclip_mm.ViTPyramidNeck', out_channels=256, scale_factors=(4.0, 2.0, 1.0, 0.5), num_outs=5),
+    rpn_head=_base_.model.rpn_head,
+    roi_head=dict(
+        _base_.model.roi_head,
+        type='umgclip_mm.OVStandardRoIHead',
+        bbox_head=dict(_base_.model.roi_head.bbox_head, type='umgclip_mm.OVShared2FCBBoxHead',
+                       reg_class_agnostic=True)),
+    train_cfg=_base_.model.train_cfg,
+    test_cfg=_base_.model.test_cfg,
+    # train_vocab / test_vocab: set by each config from its data set's (e.g. OV-COCO's 48 base and 65 classes)
+    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),  # the default prompt templates
+    # F-VLM's geometric ensemble of the detector's and the frozen UMG-CLIP's region scores (docs/paper_notes.md);
+    # None turns the region branch off
+    ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.35, beta=0.65))
+custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]
