@@ -174,3 +174,13 @@ def test_zero_shot_segmentor_loads_a_umgclip_checkpoint(zero_shot, tmp_path):
     other.load_state_dict(state)
     key = next(iter(state))
     assert torch.equal(other.state_dict()[f'clip.{key}'], state[key])
+
+
+def test_one_class_vocabulary_is_refused_with_the_fix(zero_shot, segmentor):
+    for model in (zero_shot, segmentor):
+        model.set_test_vocabulary(['cat'])
+        try:
+            with pytest.raises(ValueError, match='at least two classes.*background'):
+                model(torch.randn(1, 3, 32, 32), seg_samples(1), mode='predict')
+        finally:
+            model.set_test_vocabulary(TEST_CLASSES)

@@ -14,6 +14,7 @@ from umgclip_mm.vocabulary import Vocabulary
 
 from ..heads.ov_maskformer_fusion_head import semantic_probs
 from ..open_vocab import OpenVocabMixin
+from .check_two_classes import check_two_classes
 
 
 @MODELS.register_module()
@@ -82,6 +83,7 @@ class OVEncoderDecoder(OpenVocabMixin, EncoderDecoder):
 
     def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
         """Point the head at ``vocab`` (every class a "thing": no stuff merge in semantic segmentation)."""
+        check_two_classes(vocab)
         self.decode_head.set_vocabulary(class_embeds, len(vocab))
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:

@@ -13,6 +13,7 @@ from umgclip_mm.vocabulary import Vocabulary
 
 from ..classifiers.zero_shot_classifier import load_umgclip_checkpoint
 from ..open_vocab import OpenVocabMixin
+from .check_two_classes import check_two_classes
 
 
 @MODELS.register_module()
@@ -66,6 +67,7 @@ class ZeroShotSegmentor(OpenVocabMixin, EncoderDecoder):
 
     def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
         """Nothing to point: the embeddings are used as they come."""
+        check_two_classes(vocab)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Scaled cosine similarities ``[B, C, H, W]`` of the dense embeddings to the class embeddings, resized
