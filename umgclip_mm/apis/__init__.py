@@ -1,3 +1,4 @@
+from . import demo_drawing, demo_utils
 from .inference import init_model, load_model_weights
 
-__all__ = ['init_model', 'load_model_weights']
+__all__ = ['init_model', 'load_model_weights', 'demo_drawing', 'demo_utils']
