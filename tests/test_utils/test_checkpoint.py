@@ -56,6 +56,17 @@ def test_empty_or_truncated_checkpoint_is_named(tmp_path):
     assert load_checkpoint_file(str(whole))['state_dict']['w'][-1] == 999
 
 
+def test_a_file_that_is_no_checkpoint_is_named_as_such(tmp_path):
+    """An image or a text file given as checkpoint: said so, not reported as an unsafe pickle."""
+    for name, data in (('photo.pth', b'\x89PNG\r\n\x1a\n' + bytes(32)), ('notes.pth', b'hello, world')):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=f'{name}.* is not a PyTorch checkpoint'):
+            load_checkpoint_file(str(tmp_path / name))
+    legacy = tmp_path / 'legacy.pth'
+    torch.save(dict(w=torch.ones(2)), legacy, _use_new_zipfile_serialization=False)
+    assert load_checkpoint_file(str(legacy))['w'].sum() == 2
+
+
 def test_init_model_round_trip(tmp_path, tiny_model_cfg):
     model = init_model(dict(model=tiny_model_cfg))
     assert not model.training

@@ -63,7 +63,7 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is empty or truncated.
+        ValueError: the file is empty or truncated, or not a PyTorch checkpoint at all (an image, a text file).
         UnsafeCheckpointError: the pickle names something outside the allow-list (nothing of it was run).
     """
     path = osp.expanduser(path)
@@ -71,6 +71,13 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
         raise FileNotFoundError(f'checkpoint not found: {path!r}')
     register_checkpoint_safe_globals()
     size = osp.getsize(path)
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    # torch.save writes a zip archive (PK..); the legacy format and plain pickles start with a protocol opcode
+    if head and not head.startswith(b'PK') and head[:1] != b'\x80':
+        raise ValueError(f'{path!r} is not a PyTorch checkpoint (it starts with {head!r}, not a zip archive or a '
+                         f'pickle): give the .pth file that tools/train.py or a converter in tools/model_converters '
+                         f'wrote')
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except (EOFError, RuntimeError) as err:  # torch's words for an empty file / a cut zip archive
