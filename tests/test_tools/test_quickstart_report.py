@@ -29,6 +29,16 @@ def panoptic_line(pq):
     return f'11/25 07:00:00 - mmengine - INFO - Iter(val) [13/13]    {cells}  data_time: 0.1  time: 0.2'
 
 
+def semseg_line(miou):
+    cells = '  '.join(f'{k}: {miou + i:.4f}' for i, k in enumerate(('mIoU', 'mIoU_seen', 'mIoU_unseen', 'hIoU')))
+    return f'11/25 07:00:00 - mmengine - INFO - Iter(val) [13/13]    aAcc: 80.0000  {cells}  data_time: 0.1  time: 0.2'
+
+
+def detection_line(ap):
+    cells = '  '.join(f'coco/{k}: {ap + i / 100:.4f}' for i, k in enumerate(('base_ap50', 'novel_ap50', 'bbox_mAP')))
+    return f'11/25 07:00:00 - mmengine - INFO - Iter(val) [13/13]    {cells}  data_time: 0.1  time: 0.2'
+
+
 @pytest.fixture
 def work_root(tmp_path):
     losses = [dict(iter=50, **{f'loss_{lv}_{k}': 3.0 for lv in LEVELS for k in ('caption', 'tag')}),
@@ -59,3 +69,20 @@ def test_tables_from_logs_with_and_without_ablations(work_root):
 def test_missing_runs_are_named(tmp_path):
     with pytest.raises(BaseException, match='make quickstart'):
         run_tool(TOOL, '--work-root', str(tmp_path))
+
+
+def test_semantic_and_detection_tables_from_logs(work_root):
+    """The task families' tables read their runs' logs; a family that did not run says so."""
+    out = run_tool(TOOL, '--work-root', str(work_root)).stdout
+    assert '| OVEncoderDecoder, trained on the seen classes, branch on | not run | | | |' in out
+    assert '| region score on (F-VLM ensemble) | not run | | |' in out
+    write_run(work_root / 'quickstart_semseg', [semseg_line(10.0), semseg_line(40.0)])
+    write_run(work_root / 'quickstart_semseg_zeroshot', [semseg_line(20.0)])
+    write_run(work_root / 'quickstart_detection', [detection_line(0.5)])
+    write_run(work_root / 'quickstart_detection_off', [detection_line(0.25)])
+    out = run_tool(TOOL, '--work-root', str(work_root)).stdout
+    assert '| OVEncoderDecoder, trained on the seen classes, branch on | 40.0 | 41.0 | 42.0 | 43.0 |' in out
+    assert '| ZeroShotSegmentor (training-free, nothing trained) | 20.0 | 21.0 | 22.0 | 23.0 |' in out
+    assert '| panoptic checkpoint, semantic output (FC-CLIP protocol) | not run | | | |' in out
+    assert '| region score on (F-VLM ensemble) | 50.0 | 51.0 | 52.0 |' in out
+    assert '| region score off (`model.ensemble=None`) | 25.0 | 26.0 | 27.0 |' in out

@@ -1,12 +1,18 @@
 #!/usr/bin/env python
 """Print the quickstart's result tables (the ones in README.md) from the logs of its runs.
 
-`make quickstart` writes work_dirs/quickstart (pretraining, all six terms) and work_dirs/quickstart_panoptic (open-
-vocabulary panoptic segmentation, out-of-vocabulary branch on). The tables compare each with an ablation, which
---run-ablations runs when its logs are missing (about 2.5 minutes on 2 cores):
+`make quickstart` writes, under work_dirs/: quickstart (pretraining, all six terms), quickstart_panoptic (open-
+vocabulary panoptic segmentation, out-of-vocabulary branch on), quickstart_semseg (semantic segmentation, mmseg's
+runner), quickstart_semseg_zeroshot (the training-free segmentor), quickstart_panoptic_semantic (the panoptic
+checkpoint's semantic output) and quickstart_detection (detection, mmdet's runner).
+The tables compare each with an ablation, which --run-ablations runs when its logs are missing (about 4 minutes on
+2 cores):
 
 - pretraining with the region and mask loss weights at 0 (work_dirs/quickstart_image_only);
-- the panoptic checkpoint evaluated with the out-of-vocabulary branch off (work_dirs/quickstart_panoptic_off).
+- the panoptic, semantic and detection checkpoints evaluated with the out-of-vocabulary branch off
+  (work_dirs/quickstart_panoptic_off, quickstart_semseg_off, quickstart_detection_off).
+
+A table whose runs are missing says so (the three task families are independent).
 
 Every figure printed is read from a log; nothing is typed in. `make quickstart-report` runs both steps.
 
@@ -25,6 +31,10 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRETRAIN = 'configs/quickstart/pretrain_synthetic.py'
 PANOPTIC = 'configs/quickstart/panoptic_synthetic.py'
+SEMSEG = 'configs/quickstart/semseg_synthetic.py'
+SEMSEG_ZEROSHOT = 'configs/quickstart/semseg_zeroshot_synthetic.py'
+PANOPTIC_SEMANTIC = 'configs/quickstart/panoptic_semantic_synthetic.py'
+DETECTION = 'configs/quickstart/detection_synthetic.py'
 LEVELS = ('image', 'region', 'mask')
 TERMS = [f'loss_{lv}_{k}' for lv in LEVELS for k in ('caption', 'tag')]
 NO_REGION_MASK = [f'model.loss_{lv}_{k}.loss_weight=0' for lv in ('region', 'mask') for k in ('caption', 'tag')]
@@ -102,11 +112,46 @@ def panoptic_table(on: str, off: str) -> str:
     return '\n'.join(lines)
 
 
+def semantic_table(runs) -> str:
+    """mIoU rows of the semantic runs ``[(name, work_dir), ...]``."""
+    lines = ['| model | mIoU (all 13) | mIoU seen (10) | mIoU unseen (3) | harmonic mean |',
+             '| --- | --- | --- | --- | --- |']
+    for name, work_dir in runs:
+        text = last_log(work_dir)
+        if not text:
+            lines.append(f'| {name} | not run | | | |')
+            continue
+        lines.append(f'| {name} | ' + ' | '.join(f'{logged(text, k):.1f}' for k in ('mIoU', 'mIoU_seen', 'mIoU_unseen',
+                                                                                     'hIoU')) + ' |')
+    return '\n'.join(lines)
+
+
+def detection_table(on: str, off: str) -> str:
+    lines = ['| run | box AP50 seen (6) | box AP50 unseen (star, hexagon) | box AP (all 8) |', '| --- | --- | --- | --- |']
+    for name, text in (('region score on (F-VLM ensemble)', last_log(on)),
+                       ('region score off (`model.ensemble=None`)', last_log(off))):
+        if not text:
+            lines.append(f'| {name} | not run | | |')
+            continue
+        lines.append(f"| {name} | {100 * logged(text, 'coco/base_ap50'):.1f} | "
+                     f"{100 * logged(text, 'coco/novel_ap50'):.1f} | {100 * logged(text, 'coco/bbox_mAP'):.1f} |")
+    return '\n'.join(lines)
+
+
+def newest_checkpoint(work_dir: str) -> str:
+    ckpts = sorted(glob.glob(osp.join(work_dir, 'iter_*.pth')), key=lambda p: int(re.findall(r'\d+', p)[-1]))
+    if not ckpts:
+        raise SystemExit(f'no checkpoint in {work_dir}')
+    return ckpts[-1]
+
+
 def main(argv=None):
     args = parse_args(argv)
     root = args.work_root
     full, ablation = osp.join(root, 'quickstart'), osp.join(root, 'quickstart_image_only')
     pan, pan_off = osp.join(root, 'quickstart_panoptic'), osp.join(root, 'quickstart_panoptic_off')
+    semseg, semseg_off = osp.join(root, 'quickstart_semseg'), osp.join(root, 'quickstart_semseg_off')
+    det, det_off = osp.join(root, 'quickstart_detection'), osp.join(root, 'quickstart_detection_off')
     for needed in (full, pan):
         if not last_log(needed):
             raise SystemExit(f'no log in {needed}: run `make quickstart` first (or pass --work-root)')
@@ -114,16 +159,25 @@ def main(argv=None):
         if not last_log(ablation):
             run('tools/train.py', PRETRAIN, '--work-dir', ablation, '--cfg-options', *args.cfg_options,
                 *NO_REGION_MASK)
-        if not last_log(pan_off):
-            ckpts = sorted(glob.glob(osp.join(pan, 'iter_*.pth')), key=lambda p: int(re.findall(r'\d+', p)[-1]))
-            if not ckpts:
-                raise SystemExit(f'no checkpoint in {pan}')
-            run('tools/test.py', PANOPTIC, ckpts[-1], '--work-dir', pan_off, '--cfg-options', *args.cfg_options,
-                'model.ensemble=None')
+        for config, work_dir, off in ((PANOPTIC, pan, pan_off), (SEMSEG, semseg, semseg_off),
+                                      (DETECTION, det, det_off)):
+            if last_log(work_dir) and not last_log(off):
+                run('tools/test.py', config, newest_checkpoint(work_dir), '--work-dir', off, '--cfg-options',
+                    *args.cfg_options, 'model.ensemble=None')
     print('Pretraining (tools/train.py ' + PRETRAIN + '): held-out retrieval, top-1 (top-5)\n')
     print(pretraining_table(full, ablation))
     print('\nOpen-vocabulary panoptic segmentation (tools/train.py ' + PANOPTIC + '): PQ on the held-out scenes\n')
     print(panoptic_table(pan, pan_off))
+    print(f'\nOpen-vocabulary semantic segmentation: mIoU on the held-out scenes (tools/train.py {SEMSEG}; tools/test.py '
+          f'{SEMSEG_ZEROSHOT} and {PANOPTIC_SEMANTIC})\n')
+    print(semantic_table([('OVEncoderDecoder, trained on the seen classes, branch on', semseg),
+                          ('OVEncoderDecoder, branch off (`model.ensemble=None`)', semseg_off),
+                          ('panoptic checkpoint, semantic output (FC-CLIP protocol)',
+                           osp.join(root, 'quickstart_panoptic_semantic')),
+                          ('ZeroShotSegmentor (training-free, nothing trained)',
+                           osp.join(root, 'quickstart_semseg_zeroshot'))]))
+    print(f'\nOpen-vocabulary detection (tools/train.py {DETECTION}): box AP50 on the held-out scenes\n')
+    print(detection_table(det, det_off))
 
 
 if __name__ == '__main__':
