@@ -1,15 +1,13 @@
 """PascalContext459Dataset: PASCAL Context's full 459 classes (PC-459), in the detectron2 layout of FC-CLIP."""
-from typing import Dict, Optional, Sequence
-
-from mmseg.datasets import BaseSegDataset
-
 from umgclip_mm.registry import DATASETS
 from umgclip_mm.vocabulary import read_class_list
-from .ov_sem_seg_dataset import first_names, subset_label_map
+
+from .label16_seg_dataset import Label16SegDataset
+from .ov_sem_seg_dataset import first_names
 
 
 @DATASETS.register_module()
-class PascalContext459Dataset(BaseSegDataset):
+class PascalContext459Dataset(Label16SegDataset):
     """The 459-class PASCAL Context validation set (5105 images of VOC2010), for zero-shot evaluation.
 
     Layout, as ``tools/dataset_converters/prepare_pascal_context_459.py`` (and FC-CLIP's
@@ -30,24 +28,6 @@ class PascalContext459Dataset(BaseSegDataset):
     the other classes to ``ignore_index``.
 
     Args:
-        img_suffix (str): Defaults to ``'.jpg'``.
-        seg_map_suffix (str): Defaults to ``'.tif'``.
-        ignore_index (int): The label maps' "unlabelled" value. Defaults to 65535.
-        reduce_zero_label (bool): Defaults to False (labels are 0-based already).
-        **kwargs: What ``mmseg.BaseSegDataset`` takes.
+        **kwargs: What :class:`Label16SegDataset` takes (16-bit maps, ``ignore_index`` 65535).
     """
     METAINFO = dict(classes=tuple(first_names(read_class_list('pascal_context_459'))))
-
-    def __init__(self,
-                 img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.tif',
-                 ignore_index: int = 65535,
-                 reduce_zero_label: bool = False,
-                 **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, ignore_index=ignore_index,
-                         reduce_zero_label=reduce_zero_label, **kwargs)
-
-    def get_label_map(self, new_classes: Optional[Sequence] = None) -> Optional[Dict[int, int]]:
-        """As mmseg's, but the dropped classes go to ``ignore_index`` (65535), not to 255 (a real class here)."""
-        return subset_label_map(self.METAINFO['classes'], new_classes, self.ignore_index,
-                                f'{type(self).__name__} metainfo classes')

@@ -13,12 +13,11 @@ from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import Vocabulary
 
 from ..heads.ov_maskformer_fusion_head import semantic_probs
-from ..open_vocab import OpenVocabMixin
-from .check_two_classes import check_two_classes
+from .ov_segmentor_mixin import OVSegmentorMixin
 
 
 @MODELS.register_module()
-class OVEncoderDecoder(OpenVocabMixin, EncoderDecoder):
+class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
     """Mask classification on a frozen UMG-CLIP, classifying masks by text: open-vocabulary semantic segmentation
     with mmseg's data sets, pipelines, ``IoUMetric`` and ``whole`` / ``slide`` inference.
 
@@ -72,18 +71,8 @@ class OVEncoderDecoder(OpenVocabMixin, EncoderDecoder):
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.log_parameter_counts()
 
-    @property
-    def out_channels(self) -> int:
-        """Classes of the test vocabulary (mmseg's slide inference allocates this many score maps)."""
-        return len(self.test_vocab)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.test_vocab)
-
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+    def point_at(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
         """Point the head at ``vocab`` (every class a "thing": no stuff merge in semantic segmentation)."""
-        check_two_classes(vocab)
         self.decode_head.set_vocabulary(class_embeds, len(vocab))
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:

@@ -12,12 +12,11 @@ from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import Vocabulary
 
 from ..classifiers.zero_shot_classifier import load_umgclip_checkpoint
-from ..open_vocab import OpenVocabMixin
-from .check_two_classes import check_two_classes
+from .ov_segmentor_mixin import OVSegmentorMixin
 
 
 @MODELS.register_module()
-class ZeroShotSegmentor(OpenVocabMixin, EncoderDecoder):
+class ZeroShotSegmentor(OVSegmentorMixin, EncoderDecoder):
     """Training-free open-vocabulary semantic segmentation: every patch's embedding in the joint space
     (:meth:`UMGCLIP.encode_dense`) is scored against the class embeddings of ``vocab`` (the shared
     :class:`VocabularyEncoder`: mean over templates and synonyms) at the model's temperature, and the score maps are
@@ -56,18 +55,6 @@ class ZeroShotSegmentor(OpenVocabMixin, EncoderDecoder):
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.register_load_state_dict_pre_hook(load_umgclip_checkpoint)
 
-    @property
-    def out_channels(self) -> int:
-        """Classes of the vocabulary (mmseg's slide inference allocates this many score maps)."""
-        return len(self.test_vocab)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.test_vocab)
-
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Nothing to point: the embeddings are used as they come."""
-        check_two_classes(vocab)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Scaled cosine similarities ``[B, C, H, W]`` of the dense embeddings to the class embeddings, resized

@@ -1,0 +1,34 @@
+"""OVSegmentorMixin: what the open-vocabulary semantic segmentors share on top of OpenVocabMixin."""
+from torch import Tensor
+
+from umgclip_mm.vocabulary import Vocabulary
+
+from ..open_vocab import OpenVocabMixin
+
+
+class OVSegmentorMixin(OpenVocabMixin):
+    """:class:`OpenVocabMixin` for an mmseg segmentor (``EncoderDecoder`` subclass): the class counts mmseg's
+    inference and post-processing read follow the test vocabulary, and a vocabulary of one class is refused (every
+    pixel takes one of the classes, there is no "other", and mmseg's post-processing would read one score map as a
+    binary foreground score). A segmentor implements :meth:`point_at` instead of ``on_vocabulary``.
+    """
+
+    @property
+    def out_channels(self) -> int:
+        """Classes of the test vocabulary (mmseg's slide inference allocates this many score maps)."""
+        return len(self.test_vocab)
+
+    @property
+    def num_classes(self) -> int:
+        """Classes of the test vocabulary."""
+        return len(self.test_vocab)
+
+    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Check ``vocab`` and point the segmentor's head at it (:meth:`point_at`)."""
+        if len(vocab) < 2:
+            raise ValueError(f'semantic segmentation needs at least two classes, got {vocab.names}: every pixel is '
+                             f'given one of them; add the rest of the scene, e.g. "background" or "sky,ground"')
+        self.point_at(vocab, class_embeds)
+
+    def point_at(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Point the head at ``vocab`` and its ``class_embeds`` ``[C, D]`` (nothing to do by default)."""
