@@ -62,23 +62,7 @@ def main(argv=None):
     if not 0 <= args.score_thr <= 1:
         raise SystemExit(f'--score-thr {args.score_thr}: give a score from 0 to 1')
     from umgclip_mm.apis import demo_drawing, demo_utils
-    try:
-        image = demo_utils.check_input_files(args.image, args.config, args.checkpoint)
-        entries = demo_utils.vocabulary_entries(args.vocab, args.vocab_file)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(str(err))
-
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
-    try:
-        notes = demo_utils.prepare_task_config(cfg, 'detection', ensemble=not args.no_ensemble,
-                                               num_classes=len(entries))
-        model = demo_utils.load_task_model(cfg, args.checkpoint, device=args.device, task='detection')
-    except ValueError as err:
-        raise SystemExit(f'{args.config}: {err}')
-    for note in notes:
-        print(note)
-    model.set_test_vocabulary(entries)
+    image, model = demo_utils.demo_model(args, 'detection')
     names = model.test_vocab.names
 
     result = demo_utils.predict_image(model, args.image)

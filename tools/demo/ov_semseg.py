@@ -55,24 +55,8 @@ def main(argv=None):
     if not 0 <= args.opacity <= 1:
         raise SystemExit(f'--opacity {args.opacity}: give a value from 0 (image only) to 1 (colours only)')
     from umgclip_mm.apis import demo_drawing, demo_utils
-    try:
-        image = demo_utils.check_input_files(args.image, args.config, args.checkpoint)
-        # two classes at least: every pixel takes one of them (and mmseg's one-class path thresholds instead)
-        entries = demo_utils.vocabulary_entries(args.vocab, args.vocab_file, min_classes=2)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(str(err))
-
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
-    try:
-        notes = demo_utils.prepare_task_config(cfg, 'semseg', ensemble=not args.no_ensemble,
-                                               num_classes=len(entries))
-        model = demo_utils.load_task_model(cfg, args.checkpoint, device=args.device, task='semseg')
-    except ValueError as err:
-        raise SystemExit(f'{args.config}: {err}')
-    for note in notes:
-        print(note)
-    model.set_test_vocabulary(entries)
+    # two classes at least: every pixel takes one of them (and mmseg's one-class path thresholds instead)
+    image, model = demo_utils.demo_model(args, 'semseg', min_classes=2)
     names = model.test_vocab.names
 
     result = demo_utils.predict_image(model, args.image)
