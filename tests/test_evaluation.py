@@ -62,3 +62,24 @@ def test_toy_scenes_from_loading_to_metric(tmp_path, tiny_model_cfg):
     n_masks = sum(len(s.masks) for s in outputs)
     assert n_masks > 0 and out['retrieval/mask_chance'] >= 100.0 / n_masks
     assert {f'retrieval/{lv}_top1' for lv in ('image', 'region', 'mask')} <= set(out)
+
+
+def test_panoptic_metric_leaves_the_prediction_as_it_was(monkeypatch):
+    """mmdet's CocoPanopticMetric writes void (0) into the prediction in place (on CPU the model's own tensor, which
+    the visualization hook draws next); OVCocoPanopticMetric hands it a copy."""
+    from mmdet.evaluation.metrics import CocoPanopticMetric
+
+    from umgclip_mm.evaluation.metrics import OVCocoPanopticMetric
+    seen = []
+
+    def rewriting_process(self, data_batch, data_samples):
+        for s in data_samples:
+            s['pred_panoptic_seg']['sem_seg'][s['pred_panoptic_seg']['sem_seg'] == 13] = 0
+            seen.append(s['pred_panoptic_seg']['sem_seg'])
+
+    monkeypatch.setattr(CocoPanopticMetric, 'process', rewriting_process)
+    metric = OVCocoPanopticMetric(unseen_classes=['star'])
+    pan = torch.tensor([[[13, 1000], [2, 13]]])
+    metric.process({}, [dict(pred_panoptic_seg=dict(sem_seg=pan))])
+    assert seen and int((seen[0] == 0).sum()) == 2  # the metric saw void rewritten in its copy
+    assert torch.equal(pan, torch.tensor([[[13, 1000], [2, 13]]]))  # the prediction did not change

@@ -6,6 +6,11 @@ Examples:
     python tools/test.py configs/ov_mask2former/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2ade20k-panoptic.py \
         work_dirs/panoptic_coco/iter_368750.pth
     python tools/test.py CONFIG CKPT --cfg-options model.ensemble=None   # out-of-vocabulary branch off
+    python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl     # painted images, dumped predictions
+
+--show, --show-dir and --out work as in mmdet's tools/test.py for the mmdet configs (detection, panoptic and the
+panoptic model's semantic read-out) and as in mmseg's for the mmseg ones (semantic segmentation); --out of a
+semantic segmentation test (the panoptic model's too) writes label PNGs, as mmseg's.
 """
 import argparse
 import os.path as osp
@@ -21,6 +26,21 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = launch_parser(__doc__)
     parser.add_argument('checkpoint', help='checkpoint to evaluate (loaded weights-only)')
+    parser.add_argument('--out', metavar='FILE|DIR',
+                        help='dump the predictions: detection and panoptic configs: to a pickle FILE (.pkl; '
+                             'mmdet\'s DumpDetResults: masks as RLE, panoptic maps as they are); semantic '
+                             'segmentation configs (an IoUMetric): into DIR, one 8-bit PNG of class indices per '
+                             'image (mmseg\'s IoUMetric output_dir)')
+    parser.add_argument('--show', action='store_true',
+                        help='show each image painted with ground truth and prediction in a window (needs a '
+                             'display: without one it warns and goes on; use --show-dir). mmseg configs save '
+                             'nothing while they show: --show-dir then writes no images')
+    parser.add_argument('--show-dir', metavar='DIR',
+                        help='save each test image painted with ground truth (left) and prediction (right). mmdet '
+                             'configs: DIR/<image file name>, a relative DIR under WORK_DIR/<timestamp>/; mmseg '
+                             'configs: DIR/vis_data/vis_image/test_<image file name>_<iter>.png')
+    parser.add_argument('--wait-time', type=float, default=2, metavar='SECONDS',
+                        help='with --show: how long each image stays up (0: until a key is pressed; default 2)')
     return parse_launch_args(parser, argv)
 
 
@@ -30,8 +50,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
+    from umgclip_mm.apis.launch import (apply_test_outputs, build_config, check_checkpoints_exist, check_data_exist,
+                                        prepare_test_runner, setup_cpu_distributed)
     cfg = build_config(args)
+    apply_test_outputs(cfg, args)  # --show, --show-dir, --out
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
@@ -41,6 +63,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.launcher != 'none':
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    prepare_test_runner(runner, args)
     runner.test()
 
 

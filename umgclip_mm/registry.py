@@ -55,6 +55,7 @@ PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDUL
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='umgclip_mm', locations=['umgclip_mm.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='umgclip_mm')
 
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope='umgclip_mm')
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope='umgclip_mm',
+                       locations=['umgclip_mm.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='umgclip_mm')
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='umgclip_mm')

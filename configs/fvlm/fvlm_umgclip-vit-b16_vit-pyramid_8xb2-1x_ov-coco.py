@@ -4,7 +4,7 @@
 # base and novel classes apart (novel AP50 is the published figure), with the frozen UMG-CLIP's region scores
 # ensembled before NMS. Commands: README.md beside this file.
 _base_ = ['../_base_/models/ov_faster-rcnn_vit-pyramid.py', '../_base_/datasets/ov_coco_detection.py',
-          'mmdet::_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py']
+          'mmdet::_base_/schedules/schedule_1x.py', '../_base_/det_runtime.py']
 default_scope = 'mmdet'
 
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)

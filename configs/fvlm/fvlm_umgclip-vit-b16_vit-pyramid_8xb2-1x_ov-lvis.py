@@ -3,7 +3,7 @@
 # common classes (866; repeat-factor sampling), evaluated on all 1203 with mmdet's LVISMetric: mask APr (the rare
 # classes, unseen in training) is the published figure. Commands: README.md beside this file.
 _base_ = ['../_base_/models/ov_faster-rcnn_vit-pyramid.py', '../_base_/datasets/ov_lvis_instance.py',
-          'mmdet::_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py']
+          'mmdet::_base_/schedules/schedule_1x.py', '../_base_/det_runtime.py']
 default_scope = 'mmdet'
 
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)

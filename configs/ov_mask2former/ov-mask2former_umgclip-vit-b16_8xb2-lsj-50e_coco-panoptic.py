@@ -2,7 +2,7 @@
 # panoptic (133 classes; 8 GPUs x 2 images, Mask2Former's 50-epoch schedule with large-scale jitter), evaluated on
 # COCO val2017. Commands and checkpoint names: README.md beside this file.
 _base_ = ['../_base_/models/ov_mask2former.py', '../_base_/datasets/coco_panoptic_ov.py',
-          '../_base_/schedules/panoptic_50e.py', '../_base_/default_runtime.py']
+          '../_base_/schedules/panoptic_50e.py', '../_base_/det_runtime.py']
 default_scope = 'mmdet'
 
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)

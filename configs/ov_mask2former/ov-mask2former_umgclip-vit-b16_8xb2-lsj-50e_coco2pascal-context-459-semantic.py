@@ -4,6 +4,6 @@
 #   python tools/test.py configs/ov_mask2former/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2pascal-context-459-semantic.py \
 #       work_dirs/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco-panoptic/iter_368750.pth
 _base_ = ['../_base_/models/ov_mask2former_semantic.py', '../_base_/datasets/ov_semseg_pascal-context-459.py',
-          '../_base_/default_runtime.py']
+          '../_base_/det_runtime.py']
 default_scope = 'mmdet'
 model = dict(test_vocab=_base_.vocab)

@@ -3,7 +3,7 @@
 # iterations), validated on COCO-Stuff; the coco-stuff2* configs evaluate the checkpoint zero-shot on the five
 # benchmarks. Commands: README.md beside this file.
 _base_ = ['../_base_/models/ov_encoder_decoder.py', '../_base_/datasets/ov_semseg_coco-stuff-171.py',
-          '../_base_/schedules/semseg_80k.py', '../_base_/default_runtime.py']
+          '../_base_/schedules/semseg_80k.py', '../_base_/seg_runtime.py']
 default_scope = 'mmseg'
 
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)

@@ -5,7 +5,7 @@
 # Large images: --cfg-options model.test_cfg.mode=slide model.test_cfg.crop_size="(640,640)" \
 #     model.test_cfg.stride="(426,426)"
 _base_ = ['../_base_/models/ov_encoder_decoder.py', '../_base_/datasets/ov_semseg_pascal-context-59.py',
-          '../_base_/default_runtime.py']
+          '../_base_/seg_runtime.py']
 default_scope = 'mmseg'
 model = dict(test_vocab=_base_.vocab)  # train_vocab: COCO-Stuff's 171 classes (the model base's)
 test_cfg = dict(type='TestLoop')

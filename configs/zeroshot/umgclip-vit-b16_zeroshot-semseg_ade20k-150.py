@@ -4,7 +4,7 @@
 #   python tools/test.py configs/zeroshot/umgclip-vit-b16_zeroshot-semseg_ade20k-150.py checkpoints/umgclip_vit-b16_umg41m.pth
 #   python tools/test.py configs/zeroshot/umgclip-vit-b16_zeroshot-semseg_ade20k-150.py checkpoints/clip_vit-b16_openai.pth
 _base_ = ['../_base_/models/zero_shot_segmentor.py', '../_base_/datasets/ov_semseg_ade20k-150.py',
-          '../_base_/default_runtime.py']
+          '../_base_/seg_runtime.py']
 default_scope = 'mmseg'
 model = dict(vocab=_base_.vocab, vocab_encoder=dict(cache_dir='work_dirs/text_embedding_cache'))
 train_cfg = None

@@ -1,7 +1,11 @@
 """What tools/train.py and tools/test.py share: the config from the command line, and checks that fail before
-anything is built (a missing checkpoint or data file), and CPU-only distributed runs."""
+anything is built (a missing checkpoint or data file), and CPU-only distributed runs; and tools/test.py's
+``--show``, ``--show-dir`` and ``--out`` (painted and dumped predictions, as mmdet's and mmseg's test tools)."""
 import argparse
+import logging
+import os
 import os.path as osp
+import sys
 from typing import List, Sequence, Tuple
 
 from mmengine.config import Config
@@ -119,3 +123,110 @@ def check_data_exist(cfg: Config, loaders: Sequence[str] = ('train_dataloader', 
             hint = DATA_HINTS.get(kind, 'point data_root at your copy')
             raise FileNotFoundError(f'{name}.dataset ({dataset.get("type")}) needs {path}, which does not exist: '
                                     f'{hint}, or override the path with --cfg-options {name}.dataset.data_root=DIR')
+
+
+def display_available() -> bool:
+    """Whether a window can be opened here: not on Linux without ``DISPLAY``/``WAYLAND_DISPLAY`` (a server, a
+    container, ssh without X forwarding), nor when matplotlib is told to draw off-screen (``MPLBACKEND=agg``)."""
+    if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        return False
+    return os.environ.get('MPLBACKEND', '').lower() not in ('agg', 'pdf', 'ps', 'svg', 'cairo', 'template')
+
+
+def _iou_metrics(cfg: Config) -> list:
+    """The test metrics (config dicts) that are mmseg ``IoUMetric``s: a semantic segmentation evaluation."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator if isinstance(evaluator, list) else evaluator.get('metrics', [evaluator])
+    return [m for m in metrics if isinstance(m, dict) and str(m.get('type', '')).endswith('IoUMetric')]
+
+
+def _seg_hook(cfg: Config) -> bool:
+    """Whether the config's visualization hook is mmseg's (which draws through the visualizer's backends)."""
+    hook = (cfg.get('default_hooks') or {}).get('visualization') or {}
+    return str(hook.get('type', '')).endswith('SegVisualizationHook')
+
+
+def apply_test_outputs(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply ``tools/test.py``'s ``--show``, ``--show-dir``, ``--wait-time`` and ``--out`` to the config, as
+    mmdet's and mmseg's ``tools/test.py`` do (the configs carry the visualizer and the hook: the runtime fragments
+    ``configs/_base_/det_runtime.py`` and ``seg_runtime.py``).
+
+    * ``--show`` / ``--show-dir``: turn on ``default_hooks.visualization`` (``draw=True``). mmdet's
+      ``DetVisualizationHook`` writes ``DIR/<image file name>``, a relative ``DIR`` under
+      ``WORK_DIR/<timestamp>/``; mmseg's ``SegVisualizationHook`` draws through the visualizer, whose
+      ``LocalVisBackend`` writes ``DIR/vis_data/vis_image/test_<image file name>_<iter>.png``. Without a display
+      ``--show`` is dropped with a warning (the run goes on) instead of failing in matplotlib.
+    * ``--out``: a semantic segmentation evaluation (an mmseg ``IoUMetric``, whichever toolbox runs the config):
+      the metric's ``output_dir``, one 8-bit PNG of class indices per image, as mmseg's ``tools/test.py``; any
+      other: a pickle, appended to the built runner by :func:`prepare_test_runner`, as mmdet's.
+
+    Raises:
+        RuntimeError: ``--show``/``--show-dir`` on a config without ``default_hooks.visualization``.
+        ValueError: ``--out`` is not a ``.pkl`` file where a pickle is written, or is one where a folder is.
+    """
+    from mmengine.logging import print_log
+    show, show_dir, out = getattr(args, 'show', False), getattr(args, 'show_dir', None), getattr(args, 'out', None)
+    if show and not display_available():
+        print_log('--show: there is no display here (DISPLAY is not set, or matplotlib draws off-screen), so no '
+                  'window can show the predictions; going on without --show. Save them as images with '
+                  '--show-dir DIR instead.', logger='current', level=logging.WARNING)
+        show = args.show = False
+    if out:
+        is_pickle, semantic = out.endswith(('.pkl', '.pickle')), _iou_metrics(cfg)
+        if semantic and is_pickle:
+            raise ValueError(f'--out {out}: a semantic segmentation test writes its predictions as mmseg does, one '
+                             f'label PNG per image into a folder: give a folder, not a .pkl file')
+        if not semantic and not is_pickle:
+            raise ValueError(f'--out {out}: the predictions are dumped to a pickle file: give a .pkl path')
+        for metric in semantic:
+            metric['output_dir'] = out
+            metric['keep_results'] = True  # what mmseg's tools/test.py sets (IoUMetric takes and ignores it)
+    if not (show or show_dir):
+        return
+    hook = (cfg.get('default_hooks') or {}).get('visualization')
+    if hook is None:
+        raise RuntimeError('--show/--show-dir draw with default_hooks.visualization, which this config lacks: '
+                           'inherit configs/_base_/det_runtime.py (mmdet) or seg_runtime.py (mmseg), or add '
+                           'the hook with --cfg-options')
+    hook['draw'] = True
+    if show:
+        hook['show'], hook['wait_time'] = True, getattr(args, 'wait_time', 2.0)
+    if _seg_hook(cfg):
+        # SegVisualizationHook steps its images by runner.iter, which builds the training loop (and loads the
+        # training set, which may not be on this machine) of a config that has one: a test does not train
+        cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
+        if show and show_dir:
+            print_log('--show with --show-dir: mmseg\'s SegVisualizationHook saves nothing while it shows (it drops '
+                      'the visualizer\'s backends): the images are shown, not saved; run without --show to save '
+                      'them', logger='current', level=logging.WARNING)
+        if show_dir:
+            cfg.setdefault('visualizer', dict(type='mmseg.SegLocalVisualizer',
+                                              vis_backends=[dict(type='LocalVisBackend')]))
+            cfg.visualizer['save_dir'] = show_dir
+    elif show_dir:
+        hook['test_out_dir'] = show_dir
+
+
+def prepare_test_runner(runner, args: argparse.Namespace) -> None:
+    """The part of :func:`apply_test_outputs` that needs the built runner: ``--out FILE.pkl`` appends mmdet's
+    ``DumpDetResults`` (masks as RLE; mmdet scope) or mmengine's ``DumpResults`` to the test metrics, as mmdet's
+    ``tools/test.py`` does; a label PNG ``--out`` warns when the classes overflow its 8 bits; and the log says
+    where ``--show-dir`` puts the painted images."""
+    from mmengine.logging import print_log
+    out, show_dir = getattr(args, 'out', None), getattr(args, 'show_dir', None)
+    if out and out.endswith(('.pkl', '.pickle')):
+        if runner.cfg.get('default_scope') == 'mmdet':
+            from mmdet.evaluation import DumpDetResults as Dump
+        else:
+            from mmengine.evaluator import DumpResults as Dump
+        runner.test_evaluator.metrics.append(Dump(out_file_path=out))
+    elif out:
+        classes = runner.test_dataloader.dataset.metainfo.get('classes') or ()
+        if len(classes) > 256:
+            print_log(f'--out {out}: the label PNGs are 8-bit (mmseg\'s IoUMetric writes them so), and this data '
+                      f'set has {len(classes)} classes: class indices above 255 wrap around in them',
+                      logger='current', level=logging.WARNING)
+    if show_dir:
+        where = osp.join(show_dir, 'vis_data', 'vis_image') if _seg_hook(runner.cfg) else osp.join(
+            runner.work_dir, runner.timestamp, show_dir)
+        print_log(f'--show-dir: the painted test images go to {where}', logger='current')

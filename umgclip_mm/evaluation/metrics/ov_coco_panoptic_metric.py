@@ -27,6 +27,15 @@ class OVCocoPanopticMetric(CocoPanopticMetric):
             unseen_classes = read_class_file(unseen_classes)
         self.unseen_classes = {name_key(c) for c in unseen_classes}
 
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """mmdet's, on a copy of each panoptic prediction: mmdet writes void (``0``) into the prediction in place,
+        which on CPU is the model's own tensor, so the visualization hook that runs after the metric painted void as
+        class 0."""
+        data_samples = [dict(s, pred_panoptic_seg=dict(s['pred_panoptic_seg'],
+                                                         sem_seg=s['pred_panoptic_seg']['sem_seg'].clone()))
+                        if 'pred_panoptic_seg' in s else s for s in data_samples]
+        super().process(data_batch, data_samples)
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
         if self.tmp_dir is None or self.format_only:  # results are (gt, pred) files, not statistics
