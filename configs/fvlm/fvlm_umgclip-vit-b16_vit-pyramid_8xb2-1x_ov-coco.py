@@ -10,7 +10,7 @@ default_scope = 'mmdet'
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)
 model = dict(
     clip=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    train_vocab=_base_.train_vocab,
+    train_vocab=dict(_delete_=True, **_base_.train_vocab),
     test_vocab=_base_.test_vocab)
 # AdamW for the trainable neck and heads (the tower is frozen), warm-up and steps at epochs 8 and 11 as mmdet's 1x
 optim_wrapper = dict(

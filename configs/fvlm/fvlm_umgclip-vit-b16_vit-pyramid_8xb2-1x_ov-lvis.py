@@ -19,7 +19,7 @@ model = dict(
     train_cfg=dict(rcnn=dict(mask_size=28)),
     # mmdet's LVIS test settings (mask-rcnn_r50_fpn_sample1e-3_ms-2x_lvis-v1): many low-score detections per image
     test_cfg=dict(rcnn=dict(score_thr=0.0001, max_per_img=300, mask_thr_binary=0.5)),
-    train_vocab=_base_.train_vocab,
+    train_vocab=dict(_delete_=True, **_base_.train_vocab),
     test_vocab=_base_.test_vocab)
 optim_wrapper = dict(
     _delete_=True,

@@ -23,7 +23,7 @@ model = dict(
                   bbox_head=dict(in_channels=feat, fc_out_channels=256)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=200), rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=100), rcnn=dict(score_thr=0.01)),
-    train_vocab=_base_.train_vocab,
+    train_vocab=dict(_delete_=True, **_base_.train_vocab),
     test_vocab=_base_.test_vocab,
     vocab_encoder=dict(templates=_base_.toy_templates))
 

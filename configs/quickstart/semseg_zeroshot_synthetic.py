@@ -10,7 +10,7 @@ env_cfg = dict(dist_cfg=dict(backend='gloo'))
 
 model = dict(
     clip=dict(_delete_=True, **_base_.umgclip_toy),
-    vocab=_base_.vocab,
+    vocab=dict(_delete_=True, **_base_.vocab),
     vocab_encoder=dict(templates=['a {}', 'the {}', '{} in the background']))  # the phrasing of the toy captions
 train_dataloader = None
 train_cfg = None

@@ -25,7 +25,9 @@ model = dict(
                        reg_class_agnostic=True)),
     train_cfg=_base_.model.train_cfg,
     test_cfg=_base_.model.test_cfg,
-    # train_vocab / test_vocab: set by each config from its data set's (e.g. OV-COCO's 48 base and 65 classes)
+    # mmdet's default: COCO's 80 classes; configs replace it with their data set's (`dict(_delete_=True, ...)`,
+    # e.g. OV-COCO's 48 base classes) and add its test_vocab
+    train_vocab=dict(dataset='mmdet.CocoDataset'),
     vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),  # the default prompt templates
     # F-VLM's geometric ensemble of the detector's and the frozen UMG-CLIP's region scores (docs/paper_notes.md);
     # None turns the region branch off

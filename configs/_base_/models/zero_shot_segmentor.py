@@ -13,7 +13,8 @@ model = dict(
         pad_val=0,
         seg_pad_val=255,
         test_cfg=dict(size_divisor=32)),
-    # vocab: set by each config, from its data set config's `vocab`
+    # ADE20K-150 by default; configs replace it with their data set's (`dict(_delete_=True, **_base_.vocab)`)
+    vocab=dict(class_list='ade20k_150'),
     vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),
     test_cfg=dict(mode='whole'))
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]
