@@ -23,3 +23,16 @@ def test_benchmark_pretraining_modes():
     out = run_tool('tools/analysis/benchmark.py', '--what', 'umg-index', '--lines', '20000').stdout
     per_image = float(re.search(r'([\d.]+) bytes/image in its arrays', out).group(1))
     assert 8.0 <= per_image < 9.0, out
+
+
+def test_semseg_benchmark_times_both_segmentors_against_the_tower():
+    """--what semseg (tools/analysis/benchmark_semseg.py) at toy size: one row per model and vocabulary size, each
+    with its ratio to the bare tower (1.00x for the tower itself)."""
+    out = run_tool('tools/analysis/benchmark.py', '--what', 'semseg', '--arch', 'tiny', '--img', '64', '--rounds', '1',
+                   '--threads', '1').stdout
+    rows = [line.split() for line in out.splitlines() if line.split() and line.split()[0] in (
+        'tower', 'OVEncoderDecoder', 'ZeroShotSegmentor')]
+    assert [(r[0], r[1]) for r in rows] == [(m, c) for c in ('150', '847') for m in (
+        'tower', 'OVEncoderDecoder', 'ZeroShotSegmentor')], out
+    assert all(re.fullmatch(r'\d+\.\d+x', r[3]) for r in rows) and rows[0][3] == '1.00x', out
+    assert run_tool('tools/analysis/benchmark_semseg.py', '--help').stdout.startswith('usage:')

@@ -17,11 +17,14 @@ Two more measurements of the pretraining path:
     --what token-reduction   training-step time (forward + backward) of our tower with UMG-CLIP's 75% token
                              reduction (cluster merging, and random masking) against no reduction
     --what umg-index         memory per image of UMGDataset's lazy index, on a generated shard of --lines records
+    --what semseg            open-vocabulary semantic segmentation (trained and training-free segmentors, 150 and
+                             847 classes) against the bare image tower at --img (tools/analysis/benchmark_semseg.py)
 
 Examples (the README's figures):
     python tools/analysis/benchmark.py --arch vitb16 --batch 8 --img 224 --rounds 5
     python tools/analysis/benchmark.py --what token-reduction --arch vitb16 --batch 8 --img 224 --rounds 5
     python tools/analysis/benchmark.py --what umg-index --lines 1000000
+    python tools/analysis/benchmark.py --what semseg --img 512 --rounds 3
 """
 import argparse
 import ctypes
@@ -53,7 +56,7 @@ PAIRS = (('ours', 'transformers'), ('ours', 'open_clip'), ('ours_eva02', 'timm_e
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index'], default='towers')
+    parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index', 'semseg'], default='towers')
     parser.add_argument('--lines', type=int, default=1_000_000, help='records in the shard (umg-index)')
     parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
     parser.add_argument('--batch', type=int, default=8)
@@ -238,6 +241,12 @@ def main(argv=None):
         return bench_umg_index(args)
     if args.what == 'token-reduction':
         return bench_token_reduction(args, device)
+    if args.what == 'semseg':
+        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+        from benchmark_semseg import main as bench_semseg
+        size = 'toy' if args.arch == 'tiny' else 'full'
+        return bench_semseg(['--size', size, '--img', str(args.img), '--rounds', str(args.rounds), '--device',
+                             args.device] + (['--threads', str(args.threads)] if args.threads else []))
     towers = build_towers(args.arch, args.img, device)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device)
     with torch.no_grad():
