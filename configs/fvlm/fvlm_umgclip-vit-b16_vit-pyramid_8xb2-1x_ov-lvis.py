@@ -3,7 +3,7 @@
 # common classes (866; repeat-factor sampling), evaluated on all 1203 with mmdet's LVISMetric: mask APr (the rare
 # classes, unseen in training) is the published figure. Commands: README.md beside this file.
 _base_ = ['../_base_/models/ov_faster-rcnn_vit-pyramid.py', '../_base_/datasets/ov_lvis_instance.py',
-          'mmdet::_base_/schedules/schedule_1x.py', '../_base_/det_runtime.py']
+          '../_base_/schedules/detection_adamw_1x.py', '../_base_/det_runtime.py']
 default_scope = 'mmdet'
 
 pretrained = 'checkpoints/umgclip_vit-b16_umg41m.pth'  # UMG-CLIP pretrained weights (configs/umgclip)
@@ -21,11 +21,5 @@ model = dict(
     test_cfg=dict(rcnn=dict(score_thr=0.0001, max_per_img=300, mask_thr_binary=0.5)),
     train_vocab=dict(_delete_=True, **_base_.train_vocab),
     test_vocab=_base_.test_vocab)
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
-    clip_grad=dict(max_norm=1.0, norm_type=2),
-    paramwise_cfg=dict(norm_decay_mult=0.0))
 log_processor = dict(by_epoch=True)
 default_hooks = dict(checkpoint=dict(by_epoch=True, interval=1, max_keep_ckpts=3))
