@@ -69,3 +69,68 @@ def test_missing_data_and_checkpoint_are_clear_errors(tmp_path):
         run_tool('tools/train.py', CFG, '--work-dir', str(tmp_path), *data_options(str(tmp_path / 'nowhere')))
     with pytest.raises(BaseException, match='nothing.pth'):
         run_tool('tools/train.py', CFG, '--work-dir', str(tmp_path), *data_options(str(tmp_path), 'nothing.pth'))
+
+
+def load_demo():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('ov_panoptic', osp.join(osp.dirname(CFG), '..', '..', 'tools',
+                                                                          'demo', 'ov_panoptic.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_demo_bad_input_names_the_fix(tmp_path):
+    """A folder, an empty file, a truncated JPEG as the image; a class given twice: each said plainly, before any
+    model is built (the truncated one is a warning, the others end the run)."""
+    import cv2
+    import numpy as np
+    demo = load_demo()
+    ckpt = tmp_path / 'w.pth'
+    ckpt.write_bytes(b'PK\x03\x04')
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
+    good = tmp_path / 'good.jpg'
+    cv2.imwrite(str(good), np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    args = ['--config', CFG, '--checkpoint', str(ckpt), '--out', str(tmp_path / 'out')]
+    with pytest.raises(SystemExit, match='is a folder: give one image file'):
+        demo.main([str(tmp_path), *args, '--vocab', 'cat,dog'])
+    with pytest.raises(SystemExit, match=r'empty.jpg is not an image file .*\(0 bytes\)'):
+        demo.main([str(empty), *args, '--vocab', 'cat,dog'])
+    with pytest.raises(SystemExit, match="repeats class 0"):
+        demo.main([str(good), *args, '--vocab', 'cat,cat'])
+    with pytest.raises(SystemExit, match='vocabulary is empty'):
+        demo.main([str(good), *args, '--vocab', ' , '])
+    from umgclip_mm.apis.demo_utils import check_input_files
+    cut = tmp_path / 'cut.jpg'
+    cut.write_bytes(good.read_bytes()[:len(good.read_bytes()) * 2 // 3])
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        image = check_input_files(str(cut), CFG, str(ckpt))
+    assert image.shape == (64, 64, 3) and 'cut.jpg is truncated' in err.getvalue()
+
+
+def test_demo_draws_a_prediction_without_segments(tmp_path):
+    """Nothing of the vocabulary found (every pixel void): mmdet's visualizer cannot draw that; the demo writes the
+    image with a note instead, and no segments."""
+    import numpy as np
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import PixelData
+
+    from umgclip_mm.vocabulary import build_vocabulary
+    demo = load_demo()
+    vocab = build_vocabulary(dict(thing_classes=['cat'], stuff_classes=['sky']))
+    result = DetDataSample()
+    result.pred_panoptic_seg = PixelData(sem_seg=torch.full((1, 48, 64), len(vocab)))  # all void
+    segments = demo.segments_of(result.pred_panoptic_seg.sem_seg[0].numpy(), vocab.names, vocab.num_things)
+    assert segments == []
+    image = np.full((48, 64, 3), 128, np.uint8)
+    out = str(tmp_path / 'none.png')
+    demo.draw(image, result, vocab, segments, out)
+    import mmcv
+    drawn = mmcv.imread(out, channel_order='rgb')
+    assert drawn.shape[0] >= 48 and drawn.shape[1] > 64  # a panel with the note beside the image
+    assert (drawn[:48, :64] == 128).all() and (drawn[:, 64:] != 128).any()

@@ -34,13 +34,13 @@ def parse_args(argv=None):
 
 
 def read_vocab(args):
-    """``(thing entries, stuff entries)`` from the command line; entries keep their "|" synonyms."""
-    from umgclip_mm.vocabulary import read_class_file
-    entries = [v.strip() for v in args.vocab.split(',') if v.strip()]
-    if args.vocab_file:
-        entries += read_class_file(args.vocab_file)
-    if not entries:
-        raise SystemExit('give the classes to segment with --vocab "a,b,c" or --vocab-file FILE')
+    """``(thing entries, stuff entries)`` from the command line; entries keep their "|" synonyms. An empty
+    vocabulary or a class given twice ends the program with the fix."""
+    from umgclip_mm.apis.demo_utils import vocabulary_entries
+    try:
+        entries = vocabulary_entries(args.vocab, args.vocab_file)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(str(err))
     stuff = {s.strip() for s in args.stuff.split(',') if s.strip()}
     unknown = stuff - {e.split('|')[0] for e in entries}
     if unknown:
@@ -63,14 +63,36 @@ def segments_of(pan, names, num_things):
     return out
 
 
+def draw(image, result, vocab, segments, out_file: str) -> None:
+    """The panoptic overlay (mmdet's visualizer, its COCO palette) into ``out_file``; with no segment at all
+    (nothing of the vocabulary found: mmdet's visualizer cannot draw an empty map) the image with a panel saying so.
+    """
+    from mmdet.visualization import DetLocalVisualizer
+    from mmdet.visualization.palette import get_palette
+    names = vocab.names
+    vis = DetLocalVisualizer(name=f'ov_panoptic_{os.getpid()}_{id(result)}')
+    if not segments:  # the image with a panel saying so, sized to the text (demo_drawing's legend panel)
+        import mmcv
+
+        from umgclip_mm.apis.demo_drawing import add_legend
+        mmcv.imwrite(add_legend(image, [], title='no segment of this vocabulary found')[..., ::-1], out_file)
+        return
+    # mmdet's designed COCO (panoptic) palette, distinct colours for up to 133 classes; seeded random beyond
+    palette = get_palette('coco' if len(names) <= 133 else 'random', len(names))[:len(names)]
+    vis.dataset_meta = dict(classes=names, thing_classes=vocab.thing_classes, stuff_classes=vocab.stuff_classes,
+                            palette=palette)
+    vis.add_datasample('panoptic', image, result, draw_gt=False, show=False, out_file=out_file)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.image, 'image'), (args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise SystemExit(f'{what} {path} does not exist')
+    from umgclip_mm.apis.demo_utils import check_input_files
+    try:
+        image = check_input_files(args.image, args.config, args.checkpoint)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(str(err))
     things, stuff = read_vocab(args)
 
-    import mmcv
     import torch
     from mmengine.config import Config
     from mmengine.dataset import Compose
@@ -92,20 +114,12 @@ def main(argv=None):
         with torch.no_grad():
             result = model(**batch, mode='predict')[0]
 
-        from mmdet.visualization import DetLocalVisualizer
-        from mmdet.visualization.palette import get_palette
         os.makedirs(args.out, exist_ok=True)
         stem = osp.splitext(osp.basename(args.image))[0]
-        image = mmcv.imread(args.image, channel_order='rgb')
         names = vocab.names
-        # mmdet's designed COCO (panoptic) palette, distinct colours for up to 133 classes; seeded random beyond
-        palette = get_palette('coco' if len(names) <= 133 else 'random', len(names))[:len(names)]
-        vis = DetLocalVisualizer(name=f'ov_panoptic_{os.getpid()}')
-        vis.dataset_meta = dict(classes=names, thing_classes=vocab.thing_classes, stuff_classes=vocab.stuff_classes,
-                                palette=palette)
-        vis.add_datasample(stem, image, result, draw_gt=False, show=False, out_file=osp.join(args.out, stem + '.png'))
-    pan = result.pred_panoptic_seg.sem_seg[0].cpu().numpy()
-    segments = segments_of(pan, names, vocab.num_things)
+        pan = result.pred_panoptic_seg.sem_seg[0].cpu().numpy()
+        segments = segments_of(pan, names, vocab.num_things)
+        draw(image, result, vocab, segments, osp.join(args.out, stem + '.png'))
     with open(osp.join(args.out, stem + '.json'), 'w') as f:
         json.dump(dict(image=args.image, height=int(pan.shape[0]), width=int(pan.shape[1]), classes=names,
                        segments=segments), f, indent=1)

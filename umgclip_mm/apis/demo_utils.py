@@ -10,6 +10,7 @@ import copy
 import inspect
 import os.path as osp
 import pickle
+import sys
 from typing import List, Optional
 
 import numpy as np
@@ -35,11 +36,15 @@ TASKS = {
 def check_input_files(image: str, config: str, checkpoint: str) -> np.ndarray:
     """Check that the demo's three files exist and that ``image`` decodes; return the image (RGB, ``uint8``).
 
+    A truncated JPEG or PNG (an interrupted download) is decoded as OpenCV fills it in, with a warning.
+
     Raises:
         FileNotFoundError: A file is missing (the message names it and what to give instead).
-        ValueError: ``image`` is not an image OpenCV can decode (e.g. a text file named ``.jpg``), or
-            ``checkpoint`` is not a file ``torch.save`` writes.
+        ValueError: ``image`` is a folder or not an image OpenCV can decode (e.g. a text file named ``.jpg``, an
+            empty file), or ``checkpoint`` is not a file ``torch.save`` writes.
     """
+    if osp.isdir(image):
+        raise ValueError(f'image {image} is a folder: give one image file (JPEG, PNG, ...) per run')
     if not osp.isfile(image):
         raise FileNotFoundError(f'image {image} does not exist: give the path of an image file (JPEG, PNG, ...)')
     if not osp.isfile(config):
@@ -57,6 +62,11 @@ def check_input_files(image: str, config: str, checkpoint: str) -> np.ndarray:
     if img is None or img.ndim != 3 or min(img.shape[:2]) < 1:
         raise ValueError(f'image {image} is not an image file OpenCV can read ({osp.getsize(image)} bytes): give a '
                          f'JPEG, PNG, BMP, TIFF or WebP picture')
+    from umgclip_mm.datasets.transforms.load_umg_image import is_truncated
+    with open(image, 'rb') as f:
+        if is_truncated(f.read()):  # OpenCV fills the missing rows of a cut JPEG without a word
+            print(f'warning: image {image} is truncated (its end marker is missing: an interrupted download or '
+                  f'copy); the missing part is filled in and segmented as it decodes', file=sys.stderr)
     with open(checkpoint, 'rb') as f:
         head = f.read(2)
     # torch.save writes a zip archive ("PK"), or a pickle (protocol byte 0x80) in its legacy format; an empty file
