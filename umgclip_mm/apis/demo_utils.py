@@ -55,25 +55,23 @@ def check_input_files(image: str, config: str, checkpoint: str) -> np.ndarray:
                                 f'model with --checkpoint (tools/train.py CONFIG writes work_dirs/<config name>/'
                                 f'iter_*.pth)')
     import mmcv
+
+    from umgclip_mm.datasets.transforms.load_umg_image import is_truncated
+    from umgclip_mm.utils.checkpoint import check_checkpoint_format
+    with open(image, 'rb') as f:
+        data = f.read()  # read once: decoded, and checked for a cut end
     try:
-        img = mmcv.imread(image, channel_order='rgb')
+        img = mmcv.imfrombytes(data, channel_order='rgb')
     except Exception:  # a backend that raises instead of returning None
         img = None
     if img is None or img.ndim != 3 or min(img.shape[:2]) < 1:
-        raise ValueError(f'image {image} is not an image file OpenCV can read ({osp.getsize(image)} bytes): give a '
+        raise ValueError(f'image {image} is not an image file OpenCV can read ({len(data)} bytes): give a '
                          f'JPEG, PNG, BMP, TIFF or WebP picture')
-    from umgclip_mm.datasets.transforms.load_umg_image import is_truncated
-    with open(image, 'rb') as f:
-        if is_truncated(f.read()):  # OpenCV fills the missing rows of a cut JPEG without a word
-            print(f'warning: image {image} is truncated (its end marker is missing: an interrupted download or '
-                  f'copy); the missing part is filled in and segmented as it decodes', file=sys.stderr)
-    with open(checkpoint, 'rb') as f:
-        head = f.read(2)
-    # torch.save writes a zip archive ("PK"), or a pickle (protocol byte 0x80) in its legacy format; an empty file
-    # is left to the loader, which calls it truncated
-    if head and head[:2] != b'PK' and head[:1] != b'\x80':
-        raise ValueError(f'checkpoint {checkpoint} is not a PyTorch checkpoint (a .pth file written by torch.save, '
-                         f'e.g. by tools/train.py): give the trained weights of the config\'s model with --checkpoint')
+    if is_truncated(data):  # OpenCV fills the missing rows of a cut JPEG without a word
+        print(f'warning: image {image} is truncated (its end marker is missing: an interrupted download or '
+              f'copy); the missing part is filled in and segmented as it decodes', file=sys.stderr)
+    check_checkpoint_format(checkpoint, 'give the trained weights of the config\'s model with --checkpoint (e.g. '
+                            'what tools/train.py wrote)')
     return img
 
 

@@ -54,6 +54,27 @@ def register_checkpoint_safe_globals() -> None:
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
 
 
+def check_checkpoint_format(path: str,
+                            fix: str = 'give the .pth file that tools/train.py or a converter in '
+                            'tools/model_converters wrote') -> None:
+    """Refuse a file that is no PyTorch checkpoint at all (an image, a text file) by its first bytes, before any
+    loading: ``torch.save`` writes a zip archive (``PK``) or, in its legacy format, a pickle (protocol opcode
+    ``0x80``). An empty file passes: the loader calls it truncated.
+
+    Args:
+        path (str): An existing local file.
+        fix (str): What to do instead, ending the message.
+
+    Raises:
+        ValueError: The file starts like neither.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head and not head.startswith(b'PK') and head[:1] != b'\x80':
+        raise ValueError(f'checkpoint {path} is not a PyTorch checkpoint (it starts with {head!r}, not a zip archive '
+                         f'or a pickle as torch.save writes): {fix}')
+
+
 def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cpu') -> Any:
     """``torch.load`` a local checkpoint with ``weights_only=True``, with errors that say what to do.
 
@@ -71,13 +92,7 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
         raise FileNotFoundError(f'checkpoint not found: {path!r}')
     register_checkpoint_safe_globals()
     size = osp.getsize(path)
-    with open(path, 'rb') as f:
-        head = f.read(4)
-    # torch.save writes a zip archive (PK..); the legacy format and plain pickles start with a protocol opcode
-    if head and not head.startswith(b'PK') and head[:1] != b'\x80':
-        raise ValueError(f'{path!r} is not a PyTorch checkpoint (it starts with {head!r}, not a zip archive or a '
-                         f'pickle): give the .pth file that tools/train.py or a converter in tools/model_converters '
-                         f'wrote')
+    check_checkpoint_format(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except (EOFError, RuntimeError) as err:  # torch's words for an empty file / a cut zip archive

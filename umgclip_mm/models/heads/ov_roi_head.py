@@ -47,8 +47,10 @@ class OVStandardRoIHead(StandardRoIHead):
     def predict_bbox(self, x: Tuple[Tensor], batch_img_metas: List[dict], rpn_results_list, rcnn_test_cfg,
                      rescale: bool = False):
         """mmdet's box prediction, with the class logits re-scored first within :meth:`rescoring`."""
+        if self._rescore is None:
+            return super().predict_bbox(x, batch_img_metas, rpn_results_list, rcnn_test_cfg, rescale)
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
-        if self._rescore is None or rois.shape[0] == 0:
+        if rois.shape[0] == 0:  # mmdet's empty results
             return super().predict_bbox(x, batch_img_metas, rpn_results_list, rcnn_test_cfg, rescale)
         results = self._bbox_forward(x, rois)
         cls_scores, bbox_preds = results['cls_score'], results['bbox_pred']
