@@ -29,7 +29,10 @@ class MultiLabelTagLoss(nn.Module):
         ``tag_embeds`` ``[T, D]``. Rows without any positive are ignored; with none at all the loss is 0.
 
         Under DDP the mean is over the rows of ALL ranks (each rank divides its sum by ``N_global / world_size``),
-        so ranks with different numbers of rows are weighted correctly. Every rank must call it in every step.
+        so ranks with different numbers of rows are weighted correctly. Every rank must call it in every step. The
+        rows are this rank's; ``tag_embeds`` must be the same global vocabulary on every rank, so that each row's
+        softmax runs over the same classes as with one process (``UMGCLIP`` gathers every rank's tags and their
+        embeddings, see ``UMGCLIP.loss``).
         """
         has = targets.sum(1) > 0
         divisor = global_mean_divisor(int(has.sum()), embeds.device)

@@ -10,6 +10,7 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import BaseDataElement, InstanceData
 
 from umgclip_mm.registry import MODELS
+from ..losses.distributed import all_gather_strings, gather_with_grad, rank_share
 
 # CLIP's normalisation in 0-255 pixel units (OpenAI: mean 0.48145466 0.4578275 0.40821073,
 # std 0.26862954 0.26130258 0.27577711), RGB order.
@@ -33,8 +34,10 @@ class UMGCLIP(BaseModel):
     tower's last-block patch tokens by RoIAlign, masks by mask pooling, and both pass through the same final norm
     and projection as the class token. ``loss`` mode sums six terms, each a loss config with its ``loss_weight``:
     image/region/mask embeddings against their sampled caption (symmetric InfoNCE over the global batch, all ranks)
-    and against their tags (multi-label over the batch's tag vocabulary, every tag encoded by the text tower). Each
-    distinct string of a step is encoded once. A term with ``loss_weight=0`` is skipped entirely.
+    and against their tags (multi-label over the tag vocabulary of the global batch: every distinct tag of every
+    rank, each encoded by the text tower; see :meth:`loss`). Each distinct caption of a step is encoded once per
+    rank, each distinct tag by one rank (and where it also is a caption). A term with ``loss_weight=0`` is skipped
+    entirely.
 
     Data samples carry (see ``PackUMGInputs``) the image's ``caption`` and ``tags``, and ``regions`` /
     ``masks``: ``InstanceData`` with ``bboxes`` ``[K, 4]`` (xyxy, input pixels) / ``masks`` ``[M, H, W]``, and
@@ -79,7 +82,9 @@ class UMGCLIP(BaseModel):
                              f'{self.text_encoder.output_dims}: output_dims must agree')
         self.region_pooler = MODELS.build(region_pooler or dict(type='umgclip_mm.RoIAlignRegionPooler'))
         self.mask_pooler = MODELS.build(mask_pooler or dict(type='umgclip_mm.MaskPooler'))
-        self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale_init)))
+        # One element, not a 0-d tensor: FSDP shards only parameters of at least one dimension. Checkpoints with
+        # CLIP's 0-d logit_scale (converted or older) load all the same (_load_from_state_dict).
+        self.logit_scale = nn.Parameter(torch.tensor([float(logit_scale_init)]))
         self.max_logit_scale = max_logit_scale
         given = dict(image_caption=loss_image_caption, image_tag=loss_image_tag, region_caption=loss_region_caption,
                      region_tag=loss_region_tag, mask_caption=loss_mask_caption, mask_tag=loss_mask_tag)
@@ -96,8 +101,14 @@ class UMGCLIP(BaseModel):
         return self.backbone.output_dims
 
     def get_logit_scale(self) -> torch.Tensor:
-        """``exp(logit_scale)`` clamped at ``max_logit_scale``."""
-        return self.logit_scale.exp().clamp(max=self.max_logit_scale)
+        """``exp(logit_scale)`` clamped at ``max_logit_scale``, a 0-d tensor."""
+        return self.logit_scale.exp().clamp(max=self.max_logit_scale).reshape(())
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + 'logit_scale'
+        if key in state_dict and state_dict[key].numel() == 1:  # CLIP's 0-d or our one-element logit_scale
+            state_dict[key] = state_dict[key].reshape(self.logit_scale.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ the public encode_* contract
     def forward_features(self, inputs: torch.Tensor, with_dense: bool = True) -> Dict[str, Any]:
@@ -191,23 +202,48 @@ class UMGCLIP(BaseModel):
         caps = [c or '' for c in instances.get('caption', [''] * n)]
         return instances.get(geometry), caps, [list(t or []) for t in instances.get('tags', [[]] * n)]
 
-    def _text_table(self, data_samples: List[BaseDataElement], levels: Sequence[str]):
-        """Encode every distinct caption and tag of the batch once. Returns (index of each string, embeddings,
-        tag vocabulary as row indices into the embeddings)."""
-        texts, tag_set = {}, {}
+    def _text_table(self, data_samples: List[BaseDataElement], levels: Sequence[str], global_tags: bool = False):
+        """Encode the captions and tags of ``levels`` of the samples, each distinct string once.
+
+        Returns:
+            tuple: ``(texts, embeds, tag_set, tag_embeds)``: the row of each encoded string in ``embeds``, the
+            embeddings ``[len(texts), D]``, the tag vocabulary (each tag's column) and its embeddings ``[T, D]`` in
+            column order. Without ``global_tags`` the vocabulary is the samples' tags in order of appearance. With
+            it the vocabulary is every distinct tag of every rank (:func:`all_gather_strings`: rank 0's in order of
+            appearance, then each further rank's new ones), this rank encodes its captions and its share of the
+            vocabulary, and ``tag_embeds`` is gathered from every rank's share with ``gather_with_grad``
+            (collective; see :meth:`loss`). With one process both give the same strings in the same order.
+        """
+        strings, captions, tags = {}, set(), {}  # dicts keep the order of first appearance
         for sample in data_samples:
             for level in levels:
-                _, caps, tags = self._items(sample, level)
+                _, caps, tag_lists = self._items(sample, level)
                 for c in caps:
                     if c:
-                        texts.setdefault(c, len(texts))
-                for ts in tags:
+                        strings.setdefault(c)
+                        captions.add(c)
+                for ts in tag_lists:
                     for t in ts:
                         if t:
-                            texts.setdefault(t, len(texts))
-                            tag_set.setdefault(t, len(tag_set))
-        embeds = self.encode_text(list(texts)) if texts else self.logit_scale.new_zeros(0, self.embed_dims)
-        return texts, embeds, tag_set
+                            strings.setdefault(t)
+                            tags.setdefault(t)
+        vocab = all_gather_strings(list(tags), self.logit_scale.device) if global_tags else list(tags)
+        own = vocab[rank_share(len(vocab))] if global_tags else vocab
+        own_set = set(own)
+        texts = {}
+        for text in strings:  # captions and own tags in order of appearance (all strings with one process)
+            if text in captions or text in own_set:
+                texts.setdefault(text, len(texts))
+        for tag in own:
+            texts.setdefault(tag, len(texts))
+        # Nothing to encode: one dummy string cut off again, so that the empty result hangs on the text tower's graph
+        # like every other rank's (a gather of it then takes part in the backward all ranks run). Not an empty
+        # batch: flash attention rejects those (pytorch/pytorch#133780).
+        embeds = self.encode_text(list(texts) or [''])[:len(texts)]
+        tag_embeds = embeds[[texts[t] for t in own]] if own else embeds[:0]
+        if global_tags and vocab:
+            tag_embeds = gather_with_grad(tag_embeds)[0]
+        return texts, embeds, {t: i for i, t in enumerate(vocab)}, tag_embeds
 
     def active_levels(self) -> List[str]:
         """Levels with at least one non-zero loss weight."""
@@ -215,12 +251,28 @@ class UMGCLIP(BaseModel):
                 if any(self.losses[f'{lv}_{kind}'].loss_weight != 0 for kind in ('caption', 'tag'))]
 
     def loss(self, inputs: torch.Tensor, data_samples: List[BaseDataElement]) -> Dict[str, torch.Tensor]:
-        """The six UMG-CLIP terms (and ``logit_scale`` for the log)."""
+        """The six UMG-CLIP terms (and ``logit_scale`` for the log).
+
+        Under DDP every term equals, in value and gradients, the term of one process on the union of the ranks'
+        batches (up to float rounding). Caption terms gather the embeddings (``ContrastiveLoss``). Tag terms: the
+        vocabulary is every distinct tag of every rank's samples, the same list in the same order on every rank
+        (:func:`all_gather_strings`). Each rank encodes a contiguous share of it and ``gather_with_grad`` assembles
+        ``T`` ``[vocabulary, D]``. Rank ``r``'s term is ``L_r = sum_{i in r} l_i(e_i, T) / (N / W)`` (``N`` rows
+        with tags over all ``W`` ranks, ``MultiLabelTagLoss``); DDP applies ``(1 / W) sum_r dL_r / dtheta``. The
+        gather's backward hands the owner of each row of ``T`` the sum over ranks of ``dL_r / dT`` for it, so
+        after the owners' text-tower backward and DDP's average the text tower's gradient through ``T`` is
+        ``(1 / N) sum_i dl_i / dT * dT / dtheta``, that of one process; the gradient through the local rows ``e_i``
+        is ``(1 / N) sum_i dl_i / de_i * de_i / dtheta`` by the divisor alone. Encoding the whole vocabulary on every
+        rank instead (no gather; each rank backpropagates its own ``dL_r / dT`` and DDP's average adds them) is
+        exact too, but repeats the tag encoding on every rank: at 77 tokens a string, thousands of distinct tags a
+        step would cost more text-tower work than the rank's own captions. The string gather runs in every step in
+        which a tag term has a non-zero weight.
+        """
         levels = self.active_levels()
         feats = self.forward_features(inputs, with_dense=bool(set(levels) - {'image'}))
         scale = self.get_logit_scale()
-        texts, text_embeds, tag_set = self._text_table(data_samples, levels)
-        tag_embeds = text_embeds[[texts[t] for t in tag_set]] if tag_set else text_embeds[:0]
+        global_tags = any(self.losses[f'{lv}_tag'].loss_weight != 0 for lv in LEVELS)
+        texts, text_embeds, tag_set, tag_embeds = self._text_table(data_samples, levels, global_tags)
         losses = dict(logit_scale=scale.detach())
         for level in levels:
             items, caps, tags = [], [], []
@@ -255,7 +307,7 @@ class UMGCLIP(BaseModel):
         (each item's caption; zeros where it is empty), for retrieval metrics."""
         feats = self.forward_features(inputs)
         img = F.normalize(feats['global_embeds'], dim=-1)
-        texts, text_embeds, _ = self._text_table(data_samples, LEVELS)
+        texts, text_embeds, _, _ = self._text_table(data_samples, LEVELS)
         zero = img.new_zeros(self.embed_dims)
 
         def caption_embeds(caps: List[str]) -> torch.Tensor:
