@@ -234,3 +234,119 @@ def test_wrong_model_or_checkpoint_is_a_clear_message(files, tmp_path):
                   '--vocab', 'person', '--out', out)
     assert 'give at least 2' in msg
     assert not osp.exists(out)
+
+
+# ---------------------------------------------------------------- many images per run, --dtype, --profile, JSON
+@pytest.fixture(scope='module')
+def batch(files, tmp_path_factory):
+    """A folder of two photographs (one a PNG of the same stem as a JPEG given beside it) and a random-weight
+    checkpoint of the toy panoptic model."""
+    import mmcv
+    tmp = tmp_path_factory.mktemp('batch')
+    (tmp / 'photos').mkdir()
+    photo = mmcv.imread(files['image'])
+    mmcv.imwrite(photo, str(tmp / 'photos' / 'hopper.png'))
+    mmcv.imwrite(mmcv.imflip(photo), str(tmp / 'photos' / 'flipped.jpg'))
+    (tmp / 'photos' / 'readme.txt').write_text('not an image, and not named like one: ignored')
+    return dict(folder=str(tmp / 'photos'), panoptic=random_checkpoint(PANOPTIC, tmp / 'panoptic.pth'))
+
+
+def test_output_names_are_distinct():
+    from umgclip_mm.apis.demo_utils import output_stems
+    assert output_stems(['a/x.jpg', 'b/y.png']) == ['x', 'y']
+    assert output_stems(['a/x.jpg', 'a/x.png', 'b/x.jpg']) == ['x_jpg', 'x_png', 'x_jpg_1']
+
+
+def test_profiler_times_each_part_exclusively():
+    import time
+
+    from umgclip_mm.apis.demo_utils import DemoProfiler
+    prof = DemoProfiler()
+    with prof.image('one', load_s=0.01):
+        with prof.section('head'):
+            time.sleep(0.02)
+            with prof.section('tower'):
+                time.sleep(0.03)
+    name, row = prof.rows[0]
+    assert name == 'one' and row['load'] == 0.01
+    assert 0.03 <= row['tower'] < 0.045 and 0.02 <= row['head'] < 0.035  # the tower's time is not the head's
+    assert row['total'] >= row['load'] + row['head'] + row['tower']
+    assert 'latency (ms)' in prof.table() and prof.table().count('\n') == 1  # header and one row, no mean of one
+
+
+def test_panoptic_folder_and_files_in_one_run(files, batch, tmp_path, monkeypatch, capsys):
+    """A folder and a file in one run: one model load, an output pair per image named after it (the JPEG and the
+    PNG of the same stem apart), COCO xywh boxes."""
+    from umgclip_mm.apis import demo_utils
+    loads = []
+    load = demo_utils.load_task_model
+    monkeypatch.setattr(demo_utils, 'load_task_model', lambda *a, **k: loads.append(1) or load(*a, **k))
+    out = str(tmp_path / 'out')
+    run_in_process('tools/demo/ov_panoptic.py', batch['folder'], files['image'], '--config', PANOPTIC,
+                   '--checkpoint', batch['panoptic'], '--vocab', VOCAB, '--stuff', 'background', '--out', out)
+    assert len(loads) == 1
+    assert sorted(os.listdir(out)) == ['flipped.json', 'flipped.png', 'hopper_jpg.json', 'hopper_jpg.png',
+                                       'hopper_png.json', 'hopper_png.png']
+    h, w = files['size']
+    for stem, image in (('flipped', osp.join(batch['folder'], 'flipped.jpg')), ('hopper_jpg', files['image'])):
+        result = json.load(open(osp.join(out, stem + '.json')))
+        assert result['image'] == image and (result['height'], result['width']) == (h, w)
+        assert result['classes'] == NAMES and result['dtype'] == 'fp32' and result['ensemble']
+        for seg in result['segments']:
+            x, y, bw, bh = seg['bbox']  # COCO: x, y, width, height around the segment's pixels
+            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw * bh >= seg['area'] > 0
+            assert seg['isthing'] == (seg['label'] != 'background') and NAMES[seg['category_id']] == seg['label']
+    assert capsys.readouterr().out.count(' segments: ') == 3
+
+
+@pytest.mark.parametrize('tool', ['tools/demo/ov_semseg.py', 'tools/demo/ov_detection.py'])
+def test_a_bad_file_among_good_ones_is_skipped(files, batch, tmp_path, tool, capsys):
+    """The good images are done, the bad ones named on stderr, and the run ends with a message (exit status 1)."""
+    cfg, ckpt = (SEMSEG, files['semseg']) if 'semseg' in tool else (DETECTION, files['detection'])
+    out = str(tmp_path / 'out')
+    missing = str(tmp_path / 'missing.jpg')
+    msg = refusal(tool, files['text_jpg'], batch['folder'], missing, '--config', cfg, '--checkpoint', ckpt,
+                  '--vocab', VOCAB, '--out', out)
+    assert msg.startswith('2 of 4 images failed (the others were done)')
+    assert files['text_jpg'] in msg and missing in msg
+    err = capsys.readouterr().err
+    assert f'skipped: image {files["text_jpg"]} is not an image file OpenCV can read' in err
+    assert f'skipped: image {missing} does not exist' in err
+    assert sorted(os.listdir(out)) == ['flipped.json', 'flipped.png', 'hopper.json', 'hopper.png']
+
+
+def test_dtype_bf16_and_profile(files, batch, tmp_path, capsys):
+    """--dtype bf16 runs under autocast (bfloat16 matrix products seen in the tower), its JSON like fp32's;
+    --profile prints a latency row per image and the mean, split by part."""
+    import torch
+    out = str(tmp_path / 'out')
+    seen = []
+    hook = torch.nn.Linear.forward
+
+    def spy(self, x):
+        y = hook(self, x)
+        seen.append(y.dtype)
+        return y
+
+    args = ['--config', PANOPTIC, '--checkpoint', batch['panoptic'], '--vocab', VOCAB, '--stuff', 'background',
+            '--out', out]
+    torch.nn.Linear.forward = spy
+    try:
+        run_in_process('tools/demo/ov_panoptic.py', batch['folder'], *args, '--dtype', 'bf16', '--profile')
+    finally:
+        torch.nn.Linear.forward = hook
+    assert torch.bfloat16 in seen
+    result = json.load(open(osp.join(out, 'hopper.json')))
+    assert result['dtype'] == 'bf16' and all(s['area'] > 0 for s in result['segments'])
+    text = capsys.readouterr().out
+    table = text[text.index('--profile, --dtype bf16 on cpu:'):].splitlines()[1:]
+    assert table[0].split() == ['latency', '(ms)', 'load', 'text', 'tower', 'head', 'ensemble', 'draw', 'total']
+    rows = {line.split()[0]: [float(v) for v in line.split()[-7:]] for line in table[1:]}
+    assert set(rows) == {'flipped.jpg', 'hopper.png', 'mean'}
+    for name in ('flipped.jpg', 'hopper.png'):
+        load, text_ms, tower, head, ensemble, draw, total = rows[name]
+        assert tower > 0 and head > 0 and ensemble > 0 and draw > 0 and load > 0
+        assert total >= load + text_ms + tower + head + ensemble + draw - 0.5  # parts are exclusive
+    assert rows['flipped.jpg'][1] > rows['hopper.png'][1]  # the vocabulary is encoded for the first image only
+    # fp16 needs CUDA; an unknown dtype is refused by argparse
+    assert 'needs a CUDA device' in refusal('tools/demo/ov_panoptic.py', batch['folder'], *args, '--dtype', 'fp16')

@@ -81,7 +81,7 @@ def load_demo():
 
 
 def test_demo_bad_input_names_the_fix(tmp_path):
-    """A folder, an empty file, a truncated JPEG as the image; a class given twice: each said plainly, before any
+    """A folder without images, an empty file, a truncated JPEG as the image; a class given twice: each said plainly, before any
     model is built (the truncated one is a warning, the others end the run)."""
     import cv2
     import numpy as np
@@ -93,8 +93,9 @@ def test_demo_bad_input_names_the_fix(tmp_path):
     good = tmp_path / 'good.jpg'
     cv2.imwrite(str(good), np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
     args = ['--config', CFG, '--checkpoint', str(ckpt), '--out', str(tmp_path / 'out')]
-    with pytest.raises(SystemExit, match='is a folder: give one image file'):
-        demo.main([str(tmp_path), *args, '--vocab', 'cat,dog'])
+    (tmp_path / 'none').mkdir()  # a folder is a list of images now: one without any is refused
+    with pytest.raises(SystemExit, match='none has no image file'):
+        demo.main([str(tmp_path / 'none'), *args, '--vocab', 'cat,dog'])
     with pytest.raises(SystemExit, match=r'empty.jpg is not an image file .*\(0 bytes\)'):
         demo.main([str(empty), *args, '--vocab', 'cat,dog'])
     with pytest.raises(SystemExit, match="repeats class 0"):

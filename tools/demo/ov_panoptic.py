@@ -1,14 +1,21 @@
 #!/usr/bin/env python
-"""Open-vocabulary panoptic segmentation of one image with any vocabulary: an overlay PNG and a JSON of segments.
+"""Open-vocabulary panoptic segmentation of images with any vocabulary: an overlay PNG and a JSON of segments, per
+image.
 
 Classes are given by name (synonyms separated by "|"); names listed in --stuff are segmented as amorphous regions
-(one segment per class), the others as countable things (one segment per instance). Works on CPU.
+(one segment per class), the others as countable things (one segment per instance). Takes image files and folders
+(their images; the model is loaded once); writes OUT/<image name>.png (the segments over the image) and
+OUT/<image name>.json (per segment: id, class, thing or stuff, area, bbox as COCO's x y width height;
+docs/inference.md has the schema). An image that cannot be read is reported and skipped, the others done, and the
+exit status is then 1. --profile prints each image's latency split by model part. Works on CPU.
 
 Examples:
     python tools/demo/ov_panoptic.py demo.jpg --config configs/umgclip/panoptic_coco.py \\
         --checkpoint work_dirs/panoptic_coco/iter_368750.pth --vocab "cat|kitten,dog,sofa,sky,floor" \\
         --stuff "sky,floor" --out outputs/
     python tools/demo/ov_panoptic.py demo.jpg --config C --checkpoint K --vocab-file my_classes.txt --out outputs/
+    python tools/demo/ov_panoptic.py photos/ a.jpg --config C --checkpoint K --vocab "cat,sky" --stuff sky \\
+        --out outputs/ --dtype bf16 --profile
 """
 import argparse
 import json
@@ -21,7 +28,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('image', help='image file')
+    parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files or folders of them')
     parser.add_argument('--config', required=True, help='config of an OVMask2Former model')
     parser.add_argument('--checkpoint', required=True, help='trained checkpoint (loaded weights-only)')
     parser.add_argument('--vocab', default='', help='comma-separated class names ("cat|kitten,dog,sky")')
@@ -30,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='output folder (<image name>.png overlay, .json segments)')
     parser.add_argument('--no-ensemble', action='store_true', help='turn the out-of-vocabulary branch off')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
+    from umgclip_mm.apis.demo_utils import add_run_arguments
+    add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -49,7 +58,8 @@ def read_vocab(args):
 
 
 def segments_of(pan, names, num_things):
-    """JSON-ready segments of a panoptic id map (``label + instance * INSTANCE_OFFSET``; void = ``len(names)``)."""
+    """JSON-ready segments of a panoptic id map (``label + instance * INSTANCE_OFFSET``; void = ``len(names)``):
+    ``bbox`` is COCO's ``[x, y, width, height]`` of the segment's pixels."""
     import numpy as np
     from mmdet.evaluation.functional import INSTANCE_OFFSET
     out = []
@@ -59,7 +69,8 @@ def segments_of(pan, names, num_things):
             continue
         ys, xs = np.nonzero(pan == seg_id)
         out.append(dict(id=int(seg_id), label=names[label], category_id=label, isthing=label < num_things,
-                        area=int(len(ys)), bbox=[int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]))
+                        area=int(len(ys)), bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min()) + 1,
+                                                 int(ys.max() - ys.min()) + 1]))
     return out
 
 
@@ -86,44 +97,35 @@ def draw(image, result, vocab, segments, out_file: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    from umgclip_mm.apis.demo_utils import check_input_files
-    try:
-        image = check_input_files(args.image, args.config, args.checkpoint)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(str(err))
+    from umgclip_mm.apis import demo_utils
+    run = demo_utils.DemoRun(args.images, args.config, args.checkpoint,
+                             lambda: demo_utils.build_demo_model(args, 'panoptic', vocab), dtype=args.dtype,
+                             device=args.device, profile=args.profile)
     things, stuff = read_vocab(args)
+    vocab = dict(thing_classes=things, stuff_classes=stuff)
 
-    import torch
-    from mmengine.config import Config
-    from mmengine.dataset import Compose
-    from mmengine.registry import DefaultScope
+    def process(path, stem, image):
+        model = run.model
+        result = run.predict(image)
+        if 'pred_panoptic_seg' not in result:
+            raise SystemExit(f'{args.config}: the model gave no panoptic segmentation (pred_panoptic_seg); use a '
+                             f'panoptic config')
+        names = model.test_vocab.names
+        with run.section('head'):
+            pan = result.pred_panoptic_seg.sem_seg[0].cpu().numpy()
+            segments = segments_of(pan, names, model.test_vocab.num_things)
+        with run.section('draw'):
+            os.makedirs(args.out, exist_ok=True)
+            png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
+            draw(image, result, model.test_vocab, segments, png)
+            with open(js, 'w') as f:
+                json.dump(dict(image=path, height=int(pan.shape[0]), width=int(pan.shape[1]),
+                               model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
+                               dtype=args.dtype, classes=names, segments=segments), f, indent=1)
+        return f'{len(segments)} segments: {png}, {js}'
 
-    from umgclip_mm.apis import init_model
-    cfg = Config.fromfile(args.config)
-    cfg.model.clip.init_cfg = None  # every weight comes from the checkpoint
-    if args.no_ensemble:
-        cfg.model.ensemble = None
-    model = init_model(cfg, args.checkpoint, device=args.device)
-    model.set_test_vocabulary(dict(thing_classes=things, stuff_classes=stuff))
-    vocab = model.test_vocab
-
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-        steps = [t for t in cfg.test_dataloader.dataset.pipeline if 'Annotations' not in t['type']]
-        data = Compose(steps)(dict(img_path=args.image, img_id=0))
-        batch = model.data_preprocessor(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)
-        with torch.no_grad():
-            result = model(**batch, mode='predict')[0]
-
-        os.makedirs(args.out, exist_ok=True)
-        stem = osp.splitext(osp.basename(args.image))[0]
-        names = vocab.names
-        pan = result.pred_panoptic_seg.sem_seg[0].cpu().numpy()
-        segments = segments_of(pan, names, vocab.num_things)
-        draw(image, result, vocab, segments, osp.join(args.out, stem + '.png'))
-    with open(osp.join(args.out, stem + '.json'), 'w') as f:
-        json.dump(dict(image=args.image, height=int(pan.shape[0]), width=int(pan.shape[1]), classes=names,
-                       segments=segments), f, indent=1)
-    print(f'{len(segments)} segments: {osp.join(args.out, stem + ".png")}, {osp.join(args.out, stem + ".json")}')
+    run.run(process)
+    run.finish()
 
 
 if __name__ == '__main__':

@@ -1,12 +1,13 @@
 #!/usr/bin/env python
-"""Open-vocabulary semantic segmentation of one image with any vocabulary: an overlay PNG with a legend, and a JSON
-of the classes found.
+"""Open-vocabulary semantic segmentation of images with any vocabulary: an overlay PNG with a legend, and a JSON
+of the classes found, per image.
 
-Every pixel gets the best-matching class of --vocab (synonyms separated by "|"). Writes OUT/<image name>.png (the
-class map over the image, and a legend: colour, class name and pixel share of every class present) and
-OUT/<image name>.json (per class present: name, label, pixel count and fraction). Models: the trained
-umgclip_mm.OVEncoderDecoder, the training-free umgclip_mm.ZeroShotSegmentor, and umgclip_mm.OVMask2Former (its
-semantic output). Works on CPU.
+Every pixel gets the best-matching class of --vocab (synonyms separated by "|"). Takes image files and folders (their
+images; the model is loaded once); writes OUT/<image name>.png (the class map over the image, and a legend: colour,
+class name and pixel share of every class present) and OUT/<image name>.json (per class present: name, label, pixel
+count and fraction; docs/inference.md has the schema). An image that cannot be read is reported and skipped, the
+others done, and the exit status is then 1. Models: the trained umgclip_mm.OVEncoderDecoder, the training-free
+umgclip_mm.ZeroShotSegmentor, and umgclip_mm.OVMask2Former (its semantic output). Works on CPU.
 
 Examples:
     python tools/demo/ov_semseg.py demo.jpg --config configs/quickstart/semseg_synthetic.py \\
@@ -15,6 +16,8 @@ Examples:
         --checkpoint work_dirs/quickstart/iter_600.pth --vocab-file my_classes.txt --out outputs/ --opacity 0.6
     python tools/demo/ov_semseg.py demo.jpg --config configs/quickstart/panoptic_semantic_synthetic.py \\
         --checkpoint work_dirs/quickstart_panoptic/iter_1000.pth --vocab "circle,star,sky,grass" --out outputs/
+    python tools/demo/ov_semseg.py photos/ more.jpg --config C --checkpoint K --vocab "sky,grass" --out outputs/ \\
+        --dtype bf16 --profile
 """
 import argparse
 import json
@@ -27,7 +30,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('image', help='image file')
+    parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files or folders of them')
     parser.add_argument('--config', required=True,
                         help='config of an OVEncoderDecoder, ZeroShotSegmentor or OVMask2Former model')
     parser.add_argument('--checkpoint', required=True, help='the model\'s checkpoint (loaded weights-only)')
@@ -37,6 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-ensemble', action='store_true', help='turn the out-of-vocabulary branch off')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument('--opacity', type=float, default=0.5, help='opacity of the class colours (0-1, default 0.5)')
+    from umgclip_mm.apis.demo_utils import add_run_arguments
+    add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -50,47 +55,66 @@ def class_shares(labels, names):
     return [dict(name=names[i], label=i, pixels=c, fraction=round(c / total, 6)) for i, c in found]
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if not 0 <= args.opacity <= 1:
-        raise SystemExit(f'--opacity {args.opacity}: give a value from 0 (image only) to 1 (colours only)')
-    from umgclip_mm.apis import demo_drawing, demo_utils
-    # two classes at least: every pixel takes one of them (and mmseg's one-class path thresholds instead)
-    image, model = demo_utils.demo_model(args, 'semseg', min_classes=2)
-    names = model.test_vocab.names
+def draw(image, labels, names, shares, opacity):
+    """The class map over ``image`` (mmseg's visualizer) with the legend panel of the classes present."""
+    import os
 
-    result = demo_utils.predict_image(model, args.image)
-    if 'pred_sem_seg' not in result:
-        raise SystemExit(f'{args.config}: the model gave no semantic segmentation (pred_sem_seg); use a semantic '
-                         f'segmentation config')
-    import mmcv
     import numpy as np
-    labels = result.pred_sem_seg.data[0].cpu().numpy()
-    if labels.shape != image.shape[:2]:  # mmseg and mmdet rescale to the original size; in case a model does not
-        labels = mmcv.imresize(labels.astype(np.int32), image.shape[1::-1], interpolation='nearest')
-    shares = class_shares(labels, names)
-
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     from mmseg.visualization import SegLocalVisualizer
+
+    from umgclip_mm.apis import demo_drawing
     palette = demo_drawing.distinct_palette(len(names))
-    vis = SegLocalVisualizer(name=f'ov_semseg_{os.getpid()}', alpha=args.opacity)
+    vis = SegLocalVisualizer(name=f'ov_semseg_{os.getpid()}_{id(labels)}', alpha=opacity)
     vis.set_dataset_meta(classes=names, palette=palette)  # (its constructor passes the two swapped)
     sample = SegDataSample(pred_sem_seg=PixelData(data=labels[None].astype(np.int64)))
     vis.add_datasample('ov_semseg', image, sample, draw_gt=False, with_labels=False)
     rows = [(palette[s['label']], s['name'], f'{100 * s["fraction"]:.1f}%' if s['fraction'] >= 0.0005 else '<0.1%')
             for s in shares]
-    canvas = demo_drawing.add_legend(vis.get_image(), rows, title='class: pixel share')
+    return demo_drawing.add_legend(vis.get_image(), rows, title='class: pixel share')
 
-    os.makedirs(args.out, exist_ok=True)
-    stem = osp.splitext(osp.basename(args.image))[0]
-    png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
-    mmcv.imwrite(canvas[..., ::-1], png)  # mmcv writes BGR
-    with open(js, 'w') as f:
-        json.dump(dict(image=args.image, height=int(labels.shape[0]), width=int(labels.shape[1]),
-                       model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
-                       classes=names, present=shares), f, indent=1)
-    print(f'{len(shares)} of {len(names)} classes present: {png}, {js}')
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not 0 <= args.opacity <= 1:
+        raise SystemExit(f'--opacity {args.opacity}: give a value from 0 (image only) to 1 (colours only)')
+    from umgclip_mm.apis import demo_utils
+    run = demo_utils.DemoRun(args.images, args.config, args.checkpoint,
+                             lambda: demo_utils.build_demo_model(args, 'semseg', entries), dtype=args.dtype,
+                             device=args.device, profile=args.profile)
+    try:  # two classes at least: every pixel takes one of them (and mmseg's one-class path thresholds instead)
+        entries = demo_utils.vocabulary_entries(args.vocab, args.vocab_file, min_classes=2)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(str(err))
+
+    def process(path, stem, image):
+        model = run.model
+        names = model.test_vocab.names
+        result = run.predict(image)
+        if 'pred_sem_seg' not in result:
+            raise SystemExit(f'{args.config}: the model gave no semantic segmentation (pred_sem_seg); use a semantic '
+                             f'segmentation config')
+        import mmcv
+        import numpy as np
+        with run.section('head'):
+            labels = result.pred_sem_seg.data[0].cpu().numpy()
+            if labels.shape != image.shape[:2]:  # mmseg and mmdet rescale to the original size; in case one does not
+                labels = mmcv.imresize(labels.astype(np.int32), image.shape[1::-1], interpolation='nearest')
+            shares = class_shares(labels, names)
+        with run.section('draw'):
+            canvas = draw(image, labels, names, shares, args.opacity)
+            os.makedirs(args.out, exist_ok=True)
+            png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
+            mmcv.imwrite(canvas[..., ::-1], png)  # mmcv writes BGR
+            with open(js, 'w') as f:
+                json.dump(dict(image=path, height=int(labels.shape[0]), width=int(labels.shape[1]),
+                               model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
+                               dtype=args.dtype, classes=names, present=shares), f, indent=1)
+        return f'{len(shares)} of {len(names)} classes present: {png}, {js}'
+
+    run.run(process)
+    run.finish()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,3 @@
+from .umgclip_inferencer import CLIPPreprocess, UMGCLIPInferencer
+
+__all__ = ['CLIPPreprocess', 'UMGCLIPInferencer']

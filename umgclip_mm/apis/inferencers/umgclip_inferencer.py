@@ -1,0 +1,390 @@
+"""UMGCLIPInferencer: the UMG-CLIP towers on files, folders, arrays and lists of them (mmengine's ``BaseInferencer``):
+image and text embeddings with CLIP's preprocessing inside, and zero-shot classification with drawings and JSON."""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.infer import BaseInferencer
+from mmengine.structures import BaseDataElement
+
+#: Extensions of the files a folder input contributes (other files in the folder are ignored).
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm')
+
+InputType = Union[str, np.ndarray, 'PIL.Image.Image']
+InputsType = Union[InputType, Sequence[InputType]]
+
+
+def center_crop(img: np.ndarray, size: int) -> np.ndarray:
+    """The centred ``size`` x ``size`` crop of ``img`` (``[H, W, ...]``, both sides at least ``size``), offsets
+    rounded down as ``transformers``' ``CLIPImageProcessor`` (``(H - size) // 2``). mmcv's ``CenterCrop`` rounds
+    half to even (``round(1.5) == 2``), one pixel off when ``H - size`` is 3, 7, 11, ..."""
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        raise ValueError(f'center_crop: image {h}x{w} is smaller than the crop {size}: resize its shorter side '
+                         f'to {size} first')
+    top, left = (h - size) // 2, (w - size) // 2
+    return np.ascontiguousarray(img[top:top + size, left:left + size])
+
+
+class CLIPPreprocess:
+    """CLIP's image preprocessing up to normalisation, as ``CLIPImageProcessor`` does it: the shorter side resized
+    to ``size`` (the longer to ``int(size * long / short)``) with PIL's bicubic filter (mmpretrain's ``ResizeEdge``,
+    ``backend='pillow'``), then the centred ``size`` square (:func:`center_crop`), packed by mmpretrain's
+    ``PackInputs``. Mean/std and BGR -> RGB are the model's ``data_preprocessor``'s.
+
+    Input: a path (decoded by PIL through mmcv, EXIF orientation applied), a ``PIL.Image`` (any mode, made RGB), or
+    an ``[H, W, 3]`` / ``[H, W]`` ``uint8`` array in ``channel_order``.
+
+    Args:
+        size (int): Side of the square the tower sees.
+        channel_order (str): ``'bgr'`` (``mmcv.imread``, ``cv2.imread``: the mm inferencers' convention) or
+            ``'rgb'`` (PIL, skimage, matplotlib) for array inputs.
+    """
+
+    def __init__(self, size: int, channel_order: str = 'bgr'):
+        from mmpretrain.datasets.transforms import PackInputs, ResizeEdge
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"channel_order={channel_order!r}: use 'bgr' (mmcv/cv2 arrays) or 'rgb' (PIL/skimage)")
+        self.size, self.channel_order = int(size), channel_order
+        self.transforms = Compose([
+            ResizeEdge(scale=self.size, edge='short', backend='pillow', interpolation='bicubic'),
+            self._crop,
+            PackInputs(meta_keys=('img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+        ])
+
+    def _crop(self, results: dict) -> dict:
+        results['img'] = center_crop(results['img'], self.size)
+        results['img_shape'] = results['img'].shape[:2]
+        return results
+
+    def load(self, item: InputType) -> dict:
+        """``{'img': BGR uint8 [H, W, 3], 'img_path', 'ori_shape'}`` of one input."""
+        import mmcv
+        path = None
+        if isinstance(item, str):
+            if not osp.isfile(item):
+                raise FileNotFoundError(f'image {item} does not exist: give an image file, a folder of them, an '
+                                        f'array or a PIL image')
+            path = item
+            with open(item, 'rb') as f:
+                img = mmcv.imfrombytes(f.read(), flag='color', backend='pillow')  # PIL decodes, as transformers'
+        elif isinstance(item, np.ndarray):
+            img = item
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            if img.ndim != 3 or img.shape[2] not in (3, 4):
+                raise ValueError(f'an array input must be [H, W, 3] (or [H, W]) uint8, got shape {item.shape}')
+            img = img[..., :3]
+            if img.dtype != np.uint8:
+                raise ValueError(f'an array input must be uint8 (0-255), got {img.dtype}: convert it with '
+                                 f'(x * 255).round().astype(np.uint8) for floats in [0, 1]')
+            if self.channel_order == 'rgb':
+                img = img[..., ::-1]
+        elif type(item).__module__.startswith('PIL.'):
+            img = np.asarray(item.convert('RGB'))[..., ::-1]
+        else:
+            raise TypeError(f'cannot read an image from {type(item).__name__}: give a file path, a folder, an '
+                            f'array or a PIL image')
+        if img is None or min(img.shape[:2]) < 1:
+            raise ValueError(f'image {path or "array"} could not be decoded: give a JPEG, PNG, BMP, TIFF or WebP '
+                             f'picture')
+        img = np.ascontiguousarray(img)
+        return dict(img=img, img_path=path, ori_shape=img.shape[:2], img_shape=img.shape[:2])
+
+    def __call__(self, item: InputType) -> dict:
+        return self.transforms(self.load(item))
+
+
+class UMGCLIPInferencer(BaseInferencer):
+    """The UMG-CLIP towers as an mm-style inferencer (mmengine's ``BaseInferencer``, like mmdet's ``DetInferencer``
+    and mmpretrain's ``ImageClassificationInferencer``): inputs are image files, folders (their image files, sorted),
+    numpy arrays, PIL images, or lists of them.
+
+    - :meth:`encode_image` / :meth:`encode_text`: L2-normalised embeddings in the joint space. CLIP's preprocessing
+      is applied inside (:class:`CLIPPreprocess`: shorter side to the tower's size with PIL's bicubic filter, centre
+      crop, CLIP's mean/std, RGB), so an image file gives what ``transformers``' ``CLIPImageProcessor`` and
+      ``CLIPModel.get_image_features`` give for the same weights (normalised).
+    - Calling the inferencer classifies the images zero-shot against a vocabulary (class names, ``"a|b"`` for
+      synonyms; each class is the normalised mean of its prompt-template embeddings, from the shared
+      :class:`VocabularyEncoder`): per image the top-k classes and softmax scores at the tower's temperature
+      (``logit_scale``), as dicts, JSON files (``out_dir/preds/<name>.json``) and drawings (the image with a
+      panel of the top-k, ``out_dir/vis/<name>.png``). ``docs/inference.md`` has the JSON schema.
+
+    Args:
+        model (str | Config | dict | nn.Module): A config file or object whose ``model`` is a :class:`UMGCLIP`, or a
+            model holding one as ``clip`` (``ZeroShotClassifier``, a task model); a :class:`UMGCLIP` config itself
+            (e.g. what ``umgclip_mm.converters.convert_clip`` returns); or a built model.
+        weights (str, optional): Checkpoint of that model (loaded weights-only and strictly, as
+            :func:`~umgclip_mm.apis.init_model`); ``None`` keeps the config's initialisation.
+        device (str, optional): ``'cpu'``, ``'cuda'``, ...; ``None``: mmengine's choice (CUDA if available).
+        vocab (optional): Default vocabulary of :meth:`__call__`: class names, a file with one per line, or any spec
+            of :func:`~umgclip_mm.vocabulary.build_vocabulary`.
+        templates (optional): Prompt templates (each with one ``{}``) or ``'openai_imagenet'`` (CLIP's 80); default:
+            the model's own ``vocab_encoder``'s if it has one, else :data:`~umgclip_mm.vocabulary.DEFAULT_TEMPLATES`.
+        image_size (int, optional): Side of the square the tower sees; default the tower's ``img_size``.
+        channel_order (str): Channel order of array inputs: ``'bgr'`` (mmcv / cv2, default) or ``'rgb'``.
+        scope (str): Registry scope the config is built in.
+        show_progress (bool): A progress bar over the batches of :meth:`__call__`.
+    """
+
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = {'vocab'}
+    visualize_kwargs: set = {'draw', 'show', 'img_out_dir'}
+    postprocess_kwargs: set = {'topk', 'pred_out_dir', 'print_result'}
+
+    def __init__(self,
+                 model: Union[str, Config, dict, nn.Module],
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 vocab=None,
+                 templates=None,
+                 image_size: Optional[int] = None,
+                 channel_order: str = 'bgr',
+                 scope: str = 'umgclip_mm',
+                 show_progress: bool = False) -> None:
+        self._image_size, self._channel_order = image_size, channel_order
+        if isinstance(model, nn.Module):
+            if weights is not None:
+                from ..inference import load_model_weights
+                load_model_weights(model, weights)
+            self.scope = scope
+            self.cfg = getattr(model, 'cfg', None) or ConfigDict()
+            self.model = model.to(device or next(model.parameters()).device).eval()
+            self.pipeline = self._init_pipeline(self.cfg)
+            self.collate_fn = pseudo_collate
+            self.visualizer = None
+            self.show_progress = show_progress
+        else:
+            if isinstance(model, dict) and not isinstance(model, Config) and 'type' in model and 'model' not in model:
+                model = dict(model=model)  # a UMGCLIP config itself
+            super().__init__(model, weights=weights, device=device, scope=scope, show_progress=show_progress)
+        self.vocab = vocab
+        self.vocab_encoder = self._init_vocab_encoder(templates)
+        self.num_drawn = 0
+
+    # ------------------------------------------------------------------ mmengine's hooks
+    def _init_model(self, cfg: Config, weights: Optional[str], device: str = 'cpu') -> nn.Module:
+        """Our :func:`init_model`: weights-only, strict, the missing and unexpected keys listed."""
+        from ..inference import init_model
+        model = init_model(cfg, weights, device=device)
+        self._clip_of(model, cfg)
+        return model
+
+    @staticmethod
+    def _clip_of(model: nn.Module, cfg=None) -> nn.Module:
+        from umgclip_mm.models import UMGCLIP
+        if isinstance(model, UMGCLIP):
+            return model
+        if isinstance(getattr(model, 'clip', None), UMGCLIP):
+            return model.clip
+        where = f' of {cfg.filename}' if getattr(cfg, 'filename', None) else ''
+        raise TypeError(f'the model{where} ({type(model).__name__}) is neither a umgclip_mm.UMGCLIP nor holds one as '
+                        f'`clip`: give a pretraining or zero-shot config (e.g. '
+                        f'configs/quickstart/pretrain_synthetic.py) or the model config '
+                        f'tools/model_converters/clip2umgclip.py --save-config writes')
+
+    @property
+    def clip(self) -> nn.Module:
+        """The :class:`UMGCLIP` (image and text towers) the inferencer runs."""
+        return self._clip_of(self.model, self.cfg)
+
+    def _init_pipeline(self, cfg) -> CLIPPreprocess:
+        tower = self._clip_of(self.model, cfg).backbone
+        return CLIPPreprocess(self._image_size or tower.img_size[0], self._channel_order)
+
+    def _init_visualizer(self, cfg) -> None:
+        return None  # drawings are demo_drawing's panels (see visualize)
+
+    def _init_vocab_encoder(self, templates) -> nn.Module:
+        from umgclip_mm.registry import MODELS
+        from umgclip_mm.vocabulary.imagenet_templates import resolve_templates
+        own = getattr(self.model, 'vocab_encoder', None)
+        if templates is None and own is not None:
+            return own
+        cfg = dict(type='umgclip_mm.VocabularyEncoder')
+        if templates is not None:
+            cfg['templates'] = resolve_templates(templates)
+        return MODELS.build(cfg)
+
+    def _inputs_to_list(self, inputs: InputsType) -> list:
+        """A folder becomes its image files (sorted; other files ignored), a single input a list of one."""
+        if isinstance(inputs, str) and osp.isdir(inputs):
+            files = sorted(f for f in os.listdir(inputs) if f.lower().endswith(IMAGE_EXTENSIONS))
+            if not files:
+                raise ValueError(f'folder {inputs} has no image file ({", ".join(IMAGE_EXTENSIONS)})')
+            return [osp.join(inputs, f) for f in files]
+        if isinstance(inputs, (list, tuple)):
+            out = []
+            for item in inputs:
+                out += self._inputs_to_list(item) if isinstance(item, str) and osp.isdir(item) else [item]
+            return out
+        return [inputs]
+
+    def preprocess(self, inputs: list, batch_size: int = 1, **kwargs):
+        """Batches of ``batch_size`` preprocessed images (``{'inputs': [...], 'data_samples': [...]}``)."""
+        chunks = self._get_chunk_data(map(self.pipeline, inputs), batch_size)
+        yield from map(self.collate_fn, chunks)
+
+    @torch.no_grad()
+    def _embed(self, data: dict) -> torch.Tensor:
+        clip = self.clip
+        batch = clip.data_preprocessor(data, False)
+        return clip.encode_image(batch['inputs'])
+
+    @torch.no_grad()
+    def forward(self, inputs: dict, vocab=None, **kwargs) -> List[BaseDataElement]:
+        """One batch: per image a data sample with ``img_embed`` ``[D]``, and with a vocabulary ``pred_score``
+        (softmax over the classes ``[C]``) and ``pred_label``."""
+        embeds = self._embed(inputs)
+        samples = inputs['data_samples']
+        vocab = self.vocab if vocab is None else vocab
+        scores = None
+        classes = None
+        if vocab is not None:
+            classes = self.class_names(vocab)
+            prototypes = self.class_embeds(vocab)
+            scores = (self.clip.get_logit_scale() * embeds @ prototypes.t().to(embeds)).softmax(-1)
+        out = []
+        for i, sample in enumerate(samples):
+            sample = sample.clone() if sample is not None else BaseDataElement()
+            sample.set_field(embeds[i].float().cpu(), 'img_embed')
+            if scores is not None:
+                sample.set_metainfo(dict(classes=classes))
+                sample.set_field(scores[i].float().cpu(), 'pred_score')
+                sample.set_field(scores[i].argmax(-1, keepdim=True).cpu(), 'pred_label')
+            out.append(sample)
+        return out
+
+    # ------------------------------------------------------------------ embeddings
+    def encode_image(self, inputs: InputsType, batch_size: int = 8) -> torch.Tensor:
+        """L2-normalised image embeddings ``[N, D]`` (on the CPU) of one input or many (files, a folder, arrays, PIL
+        images), in input order, with CLIP's preprocessing."""
+        items = self._inputs_to_list(inputs)
+        return torch.cat([self._embed(data).float().cpu() for data in self.preprocess(items, batch_size)])
+
+    @torch.no_grad()
+    def encode_text(self, texts: Union[str, Sequence[str]]) -> torch.Tensor:
+        """L2-normalised text embeddings ``[N, D]`` (on the CPU) of one string or a list (no prompt template)."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        return self.clip.encode_text(texts).float().cpu()
+
+    def class_embeds(self, vocab) -> torch.Tensor:
+        """``[C, D]`` class prototypes of ``vocab`` (templates and synonyms averaged, cached per weights)."""
+        from umgclip_mm.vocabulary import build_vocabulary
+        with torch.no_grad():
+            return self.vocab_encoder(self.clip, build_vocabulary(vocab))
+
+    def class_names(self, vocab=None) -> List[str]:
+        """The class names (first synonym of each entry) of ``vocab`` (default: the inferencer's)."""
+        from umgclip_mm.vocabulary import build_vocabulary
+        return list(build_vocabulary(self.vocab if vocab is None else vocab).names)
+
+    # ------------------------------------------------------------------ zero-shot classification
+    def __call__(self,
+                 inputs: InputsType,
+                 vocab=None,
+                 topk: int = 5,
+                 batch_size: int = 1,
+                 out_dir: str = '',
+                 draw: bool = True,
+                 no_save_pred: bool = False,
+                 print_result: bool = False,
+                 return_datasamples: bool = False,
+                 show: bool = False) -> Dict[str, list]:
+        """Classify images zero-shot.
+
+        Args:
+            inputs: An image file, a folder, an array, a PIL image, or a list of them.
+            vocab (optional): The classes (default: the inferencer's ``vocab``).
+            topk (int): Classes listed per image (at most the vocabulary's size).
+            batch_size (int): Images per forward pass.
+            out_dir (str): If set, ``out_dir/preds/<name>.json`` per image (unless ``no_save_pred``) and, with
+                ``draw``, ``out_dir/vis/<name>.png``; ``<name>`` is a file's name without extension, an array's
+                index (``00000000``, ...) over this inferencer's life.
+            draw (bool): Draw the image with a panel of its top-k classes (returned under ``'visualization'``).
+            no_save_pred (bool): Do not write the JSON files.
+            print_result (bool): Print each image's prediction.
+            return_datasamples (bool): Return the data samples instead of dicts.
+            show (bool): Unsupported (no window on a server); refused.
+
+        Returns:
+            dict: ``predictions`` (a dict per image, see ``docs/inference.md``) and ``visualization`` (RGB arrays,
+            or empty without ``draw``).
+        """
+        vocab = self.vocab if vocab is None else vocab
+        if vocab is None:
+            raise ValueError('zero-shot classification needs a vocabulary: UMGCLIPInferencer(..., vocab=[...]) or '
+                             'inferencer(images, vocab=["cat", "dog|puppy"])')
+        img_out_dir = osp.join(out_dir, 'vis') if out_dir else ''
+        pred_out_dir = osp.join(out_dir, 'preds') if out_dir and not no_save_pred else ''
+        return super().__call__(inputs, return_datasamples=return_datasamples, batch_size=batch_size, vocab=vocab,
+                                topk=topk, draw=draw, show=show, img_out_dir=img_out_dir, pred_out_dir=pred_out_dir,
+                                print_result=print_result)
+
+    def _names(self, inputs: list) -> List[str]:
+        names = []
+        for item in inputs:
+            if isinstance(item, str):
+                names.append(osp.splitext(osp.basename(item))[0])
+            else:
+                names.append(f'{self.num_drawn:08d}')
+                self.num_drawn += 1
+        return names
+
+    @staticmethod
+    def _top(sample, topk: int) -> List[dict]:
+        scores, classes = sample.pred_score, sample.classes
+        k = min(int(topk), len(classes))
+        values, labels = scores.topk(k)
+        return [dict(label=int(i), name=classes[int(i)], score=round(float(v), 6)) for v, i in zip(values, labels)]
+
+    def visualize(self, inputs: list, preds: List[BaseDataElement], draw: bool = True, show: bool = False,
+                  img_out_dir: str = '', **kwargs) -> List[np.ndarray]:
+        """Per image, the image (RGB) with a panel of its top-5 classes and scores; written to
+        ``img_out_dir/<name>.png`` when ``img_out_dir`` is set."""
+        if show:
+            raise ValueError('show=True is not supported: give out_dir to write the drawings')
+        names = self._names(inputs)
+        for sample, name in zip(preds, names):
+            sample.set_metainfo(dict(name=name))
+        if not draw:
+            return []
+        import mmcv
+
+        from ..demo_drawing import add_legend, distinct_palette
+        drawings = []
+        for item, sample in zip(inputs, preds):
+            palette = distinct_palette(len(sample.classes))
+            loaded = self.pipeline.load(item)['img'][..., ::-1]
+            rows = [(palette[t['label']], t['name'], f'{t["score"]:.3f}') for t in self._top(sample, 5)]
+            canvas = add_legend(np.ascontiguousarray(loaded), rows, title='class: score')
+            drawings.append(canvas)
+            if img_out_dir:
+                mmcv.imwrite(canvas[..., ::-1], osp.join(img_out_dir, sample.name + '.png'))  # makes the folder
+        return drawings
+
+    def postprocess(self, preds: List[BaseDataElement], visualization: List[np.ndarray],
+                    return_datasamples: bool = False, topk: int = 5, pred_out_dir: str = '',
+                    print_result: bool = False, **kwargs) -> Dict[str, list]:
+        """JSON-ready dicts (and ``pred_out_dir/<name>.json`` files) of the predictions."""
+        results = []
+        for sample in preds:
+            top = self._top(sample, topk)
+            result = dict(image=sample.get('img_path') or sample.name, name=sample.name,
+                          height=int(sample.ori_shape[0]), width=int(sample.ori_shape[1]),
+                          pred_label=top[0]['label'], pred_class=top[0]['name'], pred_score=top[0]['score'],
+                          topk=top)
+            results.append(result)
+            if print_result:
+                print(json.dumps(result))
+            if pred_out_dir:
+                os.makedirs(pred_out_dir, exist_ok=True)
+                with open(osp.join(pred_out_dir, sample.name + '.json'), 'w') as f:
+                    json.dump(dict(result, classes=list(sample.classes)), f, indent=1)
+        return dict(predictions=preds if return_datasamples else results, visualization=visualization)
