@@ -20,6 +20,7 @@ from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
@@ -29,7 +30,7 @@ from mmengine.registry import Registry
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
-    'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS'
+    'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS', 'STRATEGIES'
 ]
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope='umgclip_mm')
@@ -47,7 +48,8 @@ TASK_UTILS = Registry(
     'task util', parent=MMENGINE_TASK_UTILS, scope='umgclip_mm', locations=['umgclip_mm.models'])
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, scope='umgclip_mm')
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='umgclip_mm')
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='umgclip_mm',
+                          locations=['umgclip_mm.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='umgclip_mm')
 PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, scope='umgclip_mm')
@@ -58,4 +60,5 @@ EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='umgclip_mm')
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, scope='umgclip_mm',
                        locations=['umgclip_mm.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='umgclip_mm')
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='umgclip_mm')
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='umgclip_mm', locations=['umgclip_mm.engine'])
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, scope='umgclip_mm', locations=['umgclip_mm.engine'])

@@ -93,7 +93,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` whatever the backend, and its default DDP wrapper passes
     ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. So on CPU we join torchrun's group with gloo
-    ourselves (the runner then skips its own init) and wrap with ``device_ids=None``. GPUs are untouched.
+    ourselves (the runner then skips its own init) and wrap with ``device_ids=None``, also under mmengine's
+    ``FlexibleRunner`` with ``DDPStrategy``. GPUs are untouched.
     """
     import torch
     import torch.distributed as dist
@@ -101,6 +102,13 @@ def setup_cpu_distributed(cfg: Config) -> None:
         return
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+    strategy = cfg.get('strategy')
+    if cfg.get('runner_type') == 'FlexibleRunner' and isinstance(strategy, dict):
+        # mmengine's DDPStrategy passes device_ids=[LOCAL_RANK] (umgclip_mm.FSDPStrategy sees to its own device)
+        if str(strategy.get('type', '')).split('.')[-1] == 'DDPStrategy':
+            strategy['model_wrapper'] = strategy.get('model_wrapper') or {}
+            strategy['model_wrapper'].update(device_ids=None, broadcast_buffers=False)
+        return
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
                                      find_unused_parameters=cfg.get('find_unused_parameters', False))
