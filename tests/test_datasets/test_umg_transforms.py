@@ -192,3 +192,136 @@ def test_empty_texts_are_dropped_and_logged_with_the_line():
     assert SKIPS.counts['empty text'] - before == 3  # image captions, image tags, mask 0 captions
     clean = loaded(captions=['fine'], tags=['t'])
     assert clean['captions'] == ['fine'] and SKIPS.counts['empty text'] - before == 3
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fast mask path (LoadUMGAnnotations(lazy_masks=True), the default): masks stay run lengths until the crop, which
+# decodes only the window of the masks that survive it. It must give exactly the samples of the dense path.
+def random_masks(rng, h, w, n):
+    """Masks of assorted kinds: blobs, one touching the top-left pixel (COCO's first run of 0s is empty), the full
+    image, a single pixel, thin stripes."""
+    yy, xx = np.mgrid[:h, :w]
+    masks = []
+    for k in range(n):
+        kind = k % 5
+        if kind == 0:
+            cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.5, max(h, w) / 2 + 1)
+            m = (yy - cy) ** 2 + (xx - cx) ** 2 < r ** 2
+        elif kind == 1:
+            m = (yy < rng.integers(1, h + 1)) & (xx < rng.integers(1, w + 1))
+        elif kind == 2:
+            m = np.ones((h, w), bool)
+        elif kind == 3:
+            m = np.zeros((h, w), bool)
+            m[rng.integers(h), rng.integers(w)] = True
+        else:
+            m = (xx % rng.integers(2, 6) == 0) & (yy > rng.integers(h))
+        masks.append(m.astype(np.uint8))
+    return masks
+
+
+def test_rle_runs_are_the_masks_pycocotools_encodes():
+    from umgclip_mm.datasets.transforms.load_umg_annotations import RLEMasks, rle_runs
+    rng = np.random.default_rng(0)
+    for h, w in ((1, 1), (7, 5), (40, 60), (375, 500)):
+        masks = [m for m in random_masks(rng, h, w, 10) if m.any()]
+        strings = [mask_utils.encode(np.asfortranarray(m))['counts'] for m in masks]
+        runs = rle_runs(strings + [np.array([0, h * w])], h * w)
+        assert all(r is not None for r in runs)
+        rle_masks = RLEMasks(runs[:-1], h, w)
+        dense = np.stack(masks)
+        assert rle_masks.shape == dense.shape and rle_masks.dtype == np.uint8 and len(rle_masks) == len(masks)
+        np.testing.assert_array_equal(np.asarray(rle_masks), dense)
+        np.testing.assert_array_equal(rle_masks.areas(), dense.sum((1, 2)))
+        assert runs[-1].tolist() == [0, h * w]  # uncompressed counts pass through
+
+
+@pytest.mark.parametrize('counts', ['', 'P1', '0', '1O10', '0\x7f', '1' * 12, 'OO'])
+def test_malformed_rle_strings_are_rejected_not_decoded(counts):
+    """Truncated, empty, mid-run or overflowing strings: pycocotools decodes some of them from uninitialised memory;
+    the run lengths must sum to the image exactly."""
+    from umgclip_mm.datasets.skip_report import SKIPS
+    from umgclip_mm.datasets.transforms.load_umg_annotations import rle_runs
+    h, w = 4, 6
+    good = mask_utils.encode(np.asfortranarray(square(h, w, 1, 3, 1, 4)))['counts']
+    runs = rle_runs([good, counts.encode(), good], h * w)
+    assert runs[1] is None and runs[0] is not None and runs[2].tolist() == runs[0].tolist()
+    before = SKIPS.counts['bad mask']
+    out = loaded(h, w, masks=[dict(segmentation=dict(size=[h, w], counts=counts), captions=['bad']),
+                              dict(segmentation=dict(size=[h, w], counts=good.decode()), captions=['good'])])
+    assert out['masks'].captions == [['good']] and SKIPS.counts['bad mask'] - before == 1
+
+
+def test_rle_masks_index_count_and_resize_like_the_dense_array():
+    from umgclip_mm.datasets.transforms.load_umg_annotations import RLEMasks, nearest_index, rle_runs
+    rng = np.random.default_rng(1)
+    h, w = 45, 70
+    dense = np.stack(random_masks(rng, h, w, 9))
+    masks = RLEMasks(rle_runs([mask_utils.encode(np.asfortranarray(m))['counts'] for m in dense], h * w), h, w)
+    keep = rng.random(9) < 0.5
+    np.testing.assert_array_equal(np.asarray(masks[keep]), dense[keep])
+    np.testing.assert_array_equal(np.asarray(masks[2:5]), dense[2:5])
+    np.testing.assert_array_equal(masks[3], dense[3])
+    np.testing.assert_array_equal(masks[:, 10:20, 5], dense[:, 10:20, 5])
+    items = InstanceData(masks=masks, captions=[[str(i)] for i in range(9)])[keep]  # what the crop does
+    assert items.captions == [[str(i)] for i in np.flatnonzero(keep)]
+    np.testing.assert_array_equal(np.asarray(items.masks), dense[keep])
+    for _ in range(40):
+        cw, ch = int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1))
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        np.testing.assert_array_equal(masks.window_areas(x, y, cw, ch), dense[:, y:y + ch, x:x + cw].sum((1, 2)))
+        oh, ow = (int(v) for v in rng.integers(1, 120, 2))  # up- and downsampling
+        flip = bool(rng.random() < 0.5)
+        expected = np.stack([cv2.resize(m[y:y + ch, x:x + cw], (ow, oh), interpolation=cv2.INTER_NEAREST)
+                             for m in dense])
+        got = masks.resized_windows(np.arange(9), (x, y, cw, ch), (oh, ow), flip)
+        assert got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected[:, :, ::-1] if flip else expected)
+    for src in range(1, 700, 7):
+        for dst in (1, 32, 224, 225, 448):
+            row = cv2.resize(np.arange(src, dtype=np.float32)[None], (dst, 1), interpolation=cv2.INTER_NEAREST)[0]
+            np.testing.assert_array_equal(nearest_index(src, dst), row.astype(np.int64))
+
+
+@pytest.mark.parametrize('h,w,size', [(128, 128, 224), (375, 500, 224), (61, 33, 40)])
+def test_lazy_masks_give_exactly_the_samples_of_dense_masks(h, w, size):
+    """The whole pipeline from the same seed: polygons, compressed and uncompressed RLE, random crops and flips;
+    every packed tensor and caption equal, and the same random draws."""
+    rng = np.random.default_rng(h)
+    dense = random_masks(rng, h, w, 8)
+    segmentations = []
+    for k, m in enumerate(dense):
+        rle = mask_utils.encode(np.asfortranarray(m))
+        if k % 3 == 0:
+            segmentations.append(dict(size=[h, w], counts=rle['counts'].decode()))
+        elif k % 3 == 1:
+            counts = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], m.T.ravel(), [2]]))), prepend=0)
+            segmentations.append(dict(size=[h, w], counts=[int(c) for c in counts]))
+        else:
+            cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, max(h, w) / 2)
+            angles = np.sort(rng.uniform(0, 2 * np.pi, 12))
+            segmentations.append([[float(v) for a in angles for v in (cx + r * np.cos(a), cy + r * np.sin(a))]])
+    record = dict(height=h, width=w, captions=['an image'],
+                  masks=[dict(segmentation=s, captions=[f'mask {k}', f'the mask {k}'], tags=[str(k)])
+                         for k, s in enumerate(segmentations)],
+                  regions=[dict(bbox=[0, 0, w / 2, h / 2], captions=['a box'])])
+    img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+    def pipeline(lazy, seed, random, min_visible):
+        np.random.seed(seed)
+        results = LoadUMGAnnotations(lazy_masks=lazy).transform(dict(record, img=img, img_shape=(h, w),
+                                                                     source='t.jsonl:1'))
+        crop = UMGRandomResizedCrop(size=size, scale=(0.1, 1.0), random=random, min_visible=min_visible)
+        out = PackUMGInputs().transform(SampleCaptions().transform(crop.transform(results)))
+        return out, np.random.random()
+
+    for seed in range(12):
+        random, min_visible = seed % 4 != 3, (0.0, 0.3, 0.9)[seed % 3]
+        (fast, fast_next), (slow, slow_next) = (pipeline(lazy, seed, random, min_visible) for lazy in (True, False))
+        assert fast_next == slow_next  # the same number of random draws
+        assert fast['inputs'].equal(slow['inputs'])
+        f, s = fast['data_samples'], slow['data_samples']
+        assert f.masks.masks.dtype == torch.bool and f.masks.masks.equal(s.masks.masks), seed
+        assert f.masks.caption == s.masks.caption and f.masks.tags == s.masks.tags
+        assert f.regions.bboxes.equal(s.regions.bboxes) and f.caption == s.caption
+    assert len(s.masks.caption) > 0  # the comparison saw masks
