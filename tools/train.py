@@ -46,7 +46,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = launch_parser(__doc__)
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
-                        help='resume from CHECKPOINT, or from the latest one in the work dir if no path is given')
+                        help='resume from CHECKPOINT, or from the latest one in the work dir if no path is given '
+                        '(the one before it, with a warning, if the latest is empty or truncated)')
     return parse_launch_args(parser, argv)
 
 
@@ -57,7 +58,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     from mmengine.runner import Runner
 
     from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
+    from umgclip_mm.utils.checkpoint import resume_checkpoint
     cfg = build_config(args)
+    if args.resume == 'auto':  # the latest whole checkpoint of the work dir (None: none saved yet, start afresh)
+        cfg.load_from = resume_checkpoint(cfg.work_dir)
     check_checkpoints_exist(cfg)
     check_data_exist(cfg, ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else []))
     if args.launcher != 'none':

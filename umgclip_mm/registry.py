@@ -34,11 +34,12 @@ __all__ = [
 ]
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope='umgclip_mm')
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope='umgclip_mm')
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope='umgclip_mm', locations=['umgclip_mm.engine'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='umgclip_mm', locations=['umgclip_mm.engine'])
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='umgclip_mm', locations=['umgclip_mm.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='umgclip_mm')
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='umgclip_mm',
+                         locations=['umgclip_mm.datasets'])
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, scope='umgclip_mm', locations=['umgclip_mm.datasets'])
 

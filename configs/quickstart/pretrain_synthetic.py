@@ -8,7 +8,7 @@ _base_ = ['../_base_/models/umgclip_towers.py', '../_base_/datasets/umg_syntheti
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 model = _base_.umgclip_toy
 max_iters = 600
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=300)
+train_cfg = dict(type='umgclip_mm.FastResumeIterBasedTrainLoop', max_iters=max_iters, val_interval=300)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),

@@ -1,4 +1,6 @@
-"""Checkpoints load with weights-only unpickling: mmengine's own files work, a file that would run code is refused."""
+"""Checkpoints load with weights-only unpickling: mmengine's own files work, a file that would run code is refused;
+a damaged checkpoint is found cheaply and an automatic resume falls back past it."""
+import logging
 import os
 import os.path as osp
 import pickle
@@ -8,6 +10,7 @@ import torch
 
 from umgclip_mm.apis import init_model
 from umgclip_mm.utils import UnsafeCheckpointError, load_checkpoint_file
+from umgclip_mm.utils.checkpoint import checkpoint_damage, resume_checkpoint
 
 MARKER = {}
 
@@ -96,3 +99,62 @@ def test_getattr_only_resolves_history_buffer_statistics(tmp_path):
     torch.save({'x': _ReachesThroughGetattr()}, evil)
     with pytest.raises(UnsafeCheckpointError, match='getattr'):
         load_checkpoint_file(str(evil))
+
+
+def test_checkpoint_damage_is_found_without_loading(tmp_path, monkeypatch):
+    """Whole files (zip and legacy) pass; empty, cut anywhere, missing or foreign files are named for what they
+    are; nothing is unpickled."""
+    whole = tmp_path / 'whole.pth'
+    torch.save(dict(state_dict=dict(w=torch.arange(5000.)), meta=dict(iter=4)), whole)
+    monkeypatch.setattr(torch, 'load', None)
+    monkeypatch.setattr(pickle, 'load', None)
+    assert checkpoint_damage(str(whole)) is None
+    legacy = tmp_path / 'legacy.pth'
+    torch.save(dict(w=torch.ones(2)), legacy, _use_new_zipfile_serialization=False)
+    assert checkpoint_damage(str(legacy)) is None  # cannot be checked without loading: taken as whole
+    data = whole.read_bytes()
+    for cut in (10, 2000, len(data) // 2, len(data) - 10):
+        (tmp_path / 'cut.pth').write_bytes(data[:cut])
+        assert checkpoint_damage(str(tmp_path / 'cut.pth')).startswith(f'is truncated ({cut} bytes'), cut
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    assert checkpoint_damage(str(tmp_path / 'empty.pth')) == 'is empty (0 bytes)'
+    assert checkpoint_damage(str(tmp_path / 'nope.pth')) == 'does not exist'
+    (tmp_path / 'notes.pth').write_bytes(b'hello, world')
+    assert checkpoint_damage(str(tmp_path / 'notes.pth')).startswith('is not a PyTorch checkpoint')
+
+
+def work_dir_with(tmp_path, good, damaged, latest):
+    """A work dir with whole checkpoints iter_<good>, cut ones iter_<damaged> and last_checkpoint naming
+    iter_<latest>."""
+    for it in good:
+        torch.save(dict(meta=dict(iter=it), state_dict=dict(w=torch.full((100, ), float(it)))),
+                   tmp_path / f'iter_{it}.pth')
+    for it in damaged:
+        torch.save(dict(meta=dict(iter=it), state_dict=dict(w=torch.zeros(100))), tmp_path / f'iter_{it}.pth')
+        data = (tmp_path / f'iter_{it}.pth').read_bytes()
+        (tmp_path / f'iter_{it}.pth').write_bytes(data[:len(data) // 2] if it % 2 else b'')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / f'iter_{latest}.pth'))
+    return str(tmp_path)
+
+
+def test_resume_falls_back_past_a_truncated_latest_checkpoint(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmengine.logging.print_log', lambda msg, **kw: logged.append((msg, kw.get('level'))))
+    assert resume_checkpoint(str(tmp_path)) is None  # no last_checkpoint: a fresh start
+    work = work_dir_with(tmp_path, good=[2], damaged=[4], latest=4)  # iter_4.pth: 0 bytes
+    assert resume_checkpoint(work) == osp.join(work, 'iter_2.pth')
+    (msg, level), = logged
+    assert level == logging.WARNING
+    assert f'the latest checkpoint {work}/iter_4.pth is empty (0 bytes)' in msg
+    assert f'resuming from the previous one, {work}/iter_2.pth' in msg
+    # numbers, not names, say which is earlier; damaged ones in between are passed over
+    work = work_dir_with(tmp_path, good=[9, 10], damaged=[11, 12], latest=12)
+    assert resume_checkpoint(work) == osp.join(work, 'iter_10.pth')
+    work = work_dir_with(tmp_path, good=[], damaged=[], latest=10)
+    assert resume_checkpoint(work) == osp.join(work, 'iter_10.pth')  # a whole latest one is taken as it is
+
+
+def test_resume_without_any_whole_checkpoint_says_what_to_do(tmp_path):
+    work = work_dir_with(tmp_path, good=[], damaged=[3, 6], latest=6)
+    with pytest.raises(FileNotFoundError, match=r'iter_6.pth .*is empty \(0 bytes\).*found: iter_3.pth.*--resume'):
+        resume_checkpoint(work)

@@ -2,11 +2,11 @@
 import glob
 import json
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import Compose
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from umgclip_mm.registry import DATASETS
 from .skip_report import SKIPS
@@ -66,6 +66,11 @@ class UMGDataset(Dataset):
     ``max_bad_fraction`` of the lines read are invalid (after ``min_lines_checked`` lines), the data set raises:
     that is a wrong file, not noise.
 
+    An index may also be an ``(index, seed)`` pair, as ``ResumableInfiniteSampler`` yields them: numpy's global
+    generator, which the transforms and the choice of a replacement draw from, is then seeded with ``seed`` for
+    this sample (and given back its state afterwards when the data loader has no workers), so the sample's
+    augmentation depends on its seed alone, not on what was drawn before it.
+
     Args:
         ann_files (str | list[str]): Shard files or glob patterns, relative to ``data_root`` unless absolute.
         data_root (str): Root of image paths and relative shard paths.
@@ -75,6 +80,8 @@ class UMGDataset(Dataset):
         max_refetch (int): Consecutive skipped samples before giving up with an error.
         test_mode (bool): Draw replacements deterministically (the next index) instead of at random.
     """
+
+    accepts_sample_seeds = True  # ResumableInfiniteSampler yields (index, seed) pairs to data sets that say so
 
     def __init__(self,
                  ann_files: Union[str, Sequence[str]],
@@ -158,7 +165,20 @@ class UMGDataset(Dataset):
                 f'max_bad_fraction={self.max_bad_fraction}); the last at {shard}:{line}: {err}. Is this a UMG '
                 'JSON-lines file (docs/data_format.md)? Fix the shard or raise max_bad_fraction.')
 
-    def __getitem__(self, index: int) -> dict:
+    def __getitem__(self, index: Union[int, Tuple[int, int]]) -> dict:
+        if not isinstance(index, tuple):
+            return self._get(index)
+        index, seed = index
+        in_worker = get_worker_info() is not None
+        state = None if in_worker else np.random.get_state()  # a worker's generator serves its samples alone
+        np.random.seed(seed)
+        try:
+            return self._get(index)
+        finally:
+            if state is not None:
+                np.random.set_state(state)
+
+    def _get(self, index: int) -> dict:
         for _ in range(self.max_refetch + 1):
             rec = self.get_record(index)
             if rec is not None:

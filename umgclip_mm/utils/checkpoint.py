@@ -5,15 +5,19 @@ classes. mmengine stores a few more (its ``HistoryBuffer`` and numpy arrays / sc
 plain ``resume=True`` fails. We allow-list exactly those classes, never ``weights_only=False``: a checkpoint whose
 pickle names anything else (``os.system``, an arbitrary class) is refused before any of it runs.
 """
+import logging
+import os
 import os.path as osp
 import pickle
-from typing import Any, List, Union
+import re
+import zipfile
+from typing import Any, List, Optional, Union
 
 import numpy as np
 import torch
 
 __all__ = ['UnsafeCheckpointError', 'checkpoint_safe_globals', 'register_checkpoint_safe_globals',
-           'load_checkpoint_file']
+           'load_checkpoint_file', 'check_checkpoint_format', 'checkpoint_damage', 'resume_checkpoint']
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -73,6 +77,92 @@ def check_checkpoint_format(path: str,
     if head and not head.startswith(b'PK') and head[:1] != b'\x80':
         raise ValueError(f'checkpoint {path} is not a PyTorch checkpoint (it starts with {head!r}, not a zip archive '
                          f'or a pickle as torch.save writes): {fix}')
+
+
+def checkpoint_damage(path: str) -> Optional[str]:
+    """Why the checkpoint file ``path`` cannot be loaded, or None if it looks whole; cheap: no tensor is read.
+
+    ``torch.save`` writes a zip archive whose directory comes last, so a save or copy cut short (a killed process,
+    a full disk, a crash before the page cache reached the disk, which leaves 0 bytes) has none: the archive's
+    directory is read (zipfile, a few kB), ``data.pkl`` must be listed in it and every member must end inside the
+    file. A file in torch's legacy (pickle) format cannot be checked without loading it and is taken as whole.
+
+    Args:
+        path (str): A checkpoint file.
+
+    Returns:
+        str | None: What is wrong (``'is empty (0 bytes)'``, ``'is truncated (...)'``, ...), or None.
+    """
+    if not osp.isfile(path):
+        return 'does not exist'
+    size = osp.getsize(path)
+    if size == 0:
+        return 'is empty (0 bytes)'
+    try:
+        check_checkpoint_format(path)
+    except ValueError:
+        return 'is not a PyTorch checkpoint (it starts like neither a zip archive nor a pickle)'
+    with open(path, 'rb') as f:
+        if f.read(2) != b'PK':
+            return None  # legacy pickle format
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        return f'is truncated ({size} bytes, without the zip directory that ends a whole one: {err})'
+    if not any(m.filename == 'data.pkl' or m.filename.endswith('/data.pkl') for m in members):
+        return f'is incomplete ({size} bytes; its zip archive holds no data.pkl)'
+    if any(m.header_offset + m.compress_size > size for m in members):
+        return f'is truncated ({size} bytes; a member of its zip archive runs past the end of the file)'
+    return None
+
+
+def resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint an automatic resume (``tools/train.py --resume`` without a path) continues from.
+
+    mmengine resumes from the file that ``WORK_DIR/last_checkpoint`` names. When that file is empty, truncated or
+    gone (:func:`checkpoint_damage`), this returns the newest whole checkpoint before it instead (the same name
+    with a smaller number: ``iter_2.pth`` before ``iter_4.pth``), with a warning that names both, so a run cut
+    while saving continues instead of failing.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        str | None: The checkpoint to resume from; None when the work dir has no ``last_checkpoint`` (the run
+        starts afresh, as mmengine's does).
+
+    Raises:
+        FileNotFoundError: The latest checkpoint is damaged and no earlier one is whole.
+    """
+    from mmengine.logging import print_log
+    from mmengine.runner import find_latest_checkpoint
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return None
+    latest = find_latest_checkpoint(work_dir)
+    damage = checkpoint_damage(latest)
+    if damage is None:
+        return latest
+    folder, name = osp.split(latest)
+    numbered = re.fullmatch(r'(.*?)(\d+)(\D*)', name)
+    earlier = []
+    if numbered and osp.isdir(folder or '.'):
+        prefix, number, suffix = numbered.group(1), int(numbered.group(2)), numbered.group(3)
+        for other in os.listdir(folder or '.'):
+            match = re.fullmatch(re.escape(prefix) + r'(\d+)' + re.escape(suffix), other)
+            if match and int(match.group(1)) < number:
+                earlier.append((int(match.group(1)), osp.join(folder, other)))
+    for _, candidate in sorted(earlier, reverse=True):
+        if checkpoint_damage(candidate) is None:
+            print_log(f'--resume: the latest checkpoint {latest} {damage}, as an interrupted save or copy leaves it; '
+                      f'resuming from the previous one, {candidate}, instead (the iterations after it are trained '
+                      'again)',
+                      logger='current', level=logging.WARNING)
+            return candidate
+    tried = ', '.join(osp.basename(c) for _, c in sorted(earlier, reverse=True)) or 'none'
+    raise FileNotFoundError(f'--resume: the latest checkpoint {latest} (named by {work_dir}/last_checkpoint) '
+                            f'{damage}, and no earlier checkpoint beside it is whole (found: {tried}). Start afresh '
+                            'without --resume (or delete last_checkpoint), or give a checkpoint with --resume PATH.')
 
 
 def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cpu') -> Any:

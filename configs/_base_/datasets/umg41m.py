@@ -21,7 +21,9 @@ train_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # InfiniteSampler's endless shuffled stream, which a resume enters at its position instead of reloading every
+    # earlier batch (with FastResumeIterBasedTrainLoop); each sample's augmentation is seeded by its position
+    sampler=dict(type='umgclip_mm.ResumableInfiniteSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='annotations/train-*.jsonl',
                  pipeline=train_pipeline))

@@ -2,7 +2,7 @@
 # The paper does not publish its optimiser settings; these are ours (docs/paper_notes.md): AdamW with CLIP's betas,
 # a low learning rate for continued training, linear warm-up then cosine decay.
 max_iters = 20000
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
+train_cfg = dict(type='umgclip_mm.FastResumeIterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
