@@ -1,18 +1,31 @@
 """UMGWebDataset: UMG-41M's own layout, one JSON beside each image, streamed from tar shards or folders."""
+import contextlib
 import glob
+import itertools
 import json
+import math
+import multiprocessing
+import os
 import os.path as osp
-from typing import Callable, Iterator, Optional, Sequence, Union
+import random
+import re
+import tarfile
+from multiprocessing.context import get_spawning_popen
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import Compose
 from mmengine.dist import get_dist_info
+from mmengine.logging import print_log
 from torch.utils.data import IterableDataset, get_worker_info
 
 from umgclip_mm.registry import DATASETS
+from .samplers import sample_seed
 from .skip_report import SKIPS
 
 IMAGE_EXTS = ('jpg', 'jpeg', 'png', 'webp', 'bmp')
+# webdataset's rule: a member's key is its path up to the first dot of its file name, the rest is its extension
+_KEY_EXT = re.compile(r'^((?:.*/|)[^.]+)[.]([^/]*)$')
 
 
 def umg41m_record(meta: dict) -> dict:
@@ -41,105 +54,475 @@ def umg41m_record(meta: dict) -> dict:
                 masks=[item(m, 'segmentation') for m in meta.get('masks', meta.get('segments', [])) or []])
 
 
+def _remote(url: str) -> bool:
+    return '://' in url or url.startswith('pipe:')
+
+
+def tar_samples(url: str, lazy: bool = True) -> Iterator[Tuple[str, Dict[str, object]]]:
+    """The samples of one tar shard, in order: ``(key, {extension: data})`` for each run of members sharing a key
+    (webdataset's grouping; ``__*__`` meta members are ignored).
+
+    For a local uncompressed ``.tar`` with ``lazy`` only the 512-byte headers are read and each ``data`` is a
+    ``(path, offset, size)`` reference (:func:`read_member` reads it); otherwise (remote URLs through
+    ``webdataset.gopen``, compressed tars) the bytes. A shard that is truncated or not a tar is logged (reason
+    ``'broken tar'``, with the shard and how many samples it gave) and ends early; its last, incomplete sample is
+    dropped.
+    """
+    name = osp.basename(url)
+    local = not _remote(url)
+    seekable = lazy and local and url.endswith('.tar')
+    count, key, group = 0, None, {}
+    try:
+        with contextlib.ExitStack() as stack:
+            if seekable:
+                size = os.path.getsize(url)
+                tar = stack.enter_context(tarfile.open(url, mode='r:'))
+            else:
+                if local:
+                    stream = stack.enter_context(open(url, 'rb'))
+                else:
+                    from webdataset.gopen import gopen
+                    stream = stack.enter_context(gopen(url, 'rb'))
+                tar = stack.enter_context(tarfile.open(fileobj=stream, mode='r|*'))
+            while True:
+                member = tar.next()
+                if member is None:
+                    if seekable and size - tar.offset < 2 * tarfile.BLOCKSIZE:  # no end-of-archive blocks
+                        raise tarfile.ReadError(f'truncated: the file ends at byte {size}, within or right after '
+                                                f'the member header at byte {tar.offset}')
+                    break
+                tar.members = []  # headers are not kept: shards may hold 100k members
+                if not member.isfile():
+                    continue
+                match = _KEY_EXT.match(member.name)
+                if match is None or osp.basename(match.group(1)).startswith('__'):
+                    continue
+                if seekable and member.offset_data + member.size > size:
+                    raise tarfile.ReadError(f'member {member.name} ends at byte {member.offset_data + member.size} '
+                                            f'but the file has {size} bytes (truncated)')
+                if match.group(1) != key:
+                    if group:
+                        count += 1
+                        yield key, group
+                    key, group = match.group(1), {}
+                ext = match.group(2).lower()
+                group[ext] = (url, member.offset_data, member.size) if seekable else tar.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+        SKIPS('broken tar', name, f'{err}; {count} sample(s) read, the rest of the shard is skipped')
+        return
+    if group:
+        yield key, group
+
+
+def read_member(data) -> bytes:
+    """The bytes of a member: ``data`` as :func:`tar_samples` gives it (bytes, or a ``(path, offset, size)``
+    reference into a local tar), or a plain file path."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        with open(data, 'rb') as f:
+            return f.read()
+    path, offset, size = data
+    with open(path, 'rb') as f:
+        f.seek(offset)
+        out = f.read(size)
+    if len(out) != size:
+        raise ValueError(f'{osp.basename(path)}: member at byte {offset} has {len(out)} of its {size} bytes')
+    return out
+
+
+def worker_quotas(num_rank: int, num_workers: int, batch_size: Optional[int] = None) -> List[int]:
+    """How many samples each data loader worker of a rank yields per pass, ``num_rank`` in all: equal shares (the
+    first ``num_rank % num_workers`` one more), or whole batches of ``batch_size`` (then ``num_rank`` is a multiple
+    of it)."""
+    unit = batch_size or 1
+    blocks = num_rank // unit
+    return [(blocks // num_workers + (w < blocks % num_workers)) * unit for w in range(num_workers)]
+
+
+def loader_order(batches: Sequence[int]) -> List[int]:
+    """The worker each batch of one pass comes from, in the order torch's ``DataLoader`` hands them out: round
+    robin from worker 0, passing over workers that have finished their share (``batches[w]`` batches each)."""
+    left, order = list(batches), []
+    while any(left):
+        for w in range(len(left)):
+            if left[w]:
+                left[w] -= 1
+                order.append(w)
+    return order
+
+
 @DATASETS.register_module()
 class UMGWebDataset(IterableDataset):
-    """Stream (JSON, image) pairs: WebDataset ``.tar`` shards (``webdataset`` package) or folders of files where
-    ``x/y/abc.json`` describes ``x/y/abc.jpg``. Each pair becomes a record through ``record_fn`` and runs through the
-    pipeline (which starts with ``LoadUMGImage``; the image bytes are decoded in memory). A pair whose JSON is not
-    valid, or that the pipeline drops, is skipped and logged with its shard and key.
+    """Stream (JSON, image) pairs: WebDataset ``.tar`` shards or folders of files where ``x/y/abc.json`` describes
+    ``x/y/abc.jpg``. Each pair becomes a record through ``record_fn`` and runs through the pipeline (which starts
+    with ``LoadUMGImage``; the image bytes are decoded in memory). A pair whose JSON is not valid, or that the
+    pipeline drops, is skipped and logged with its shard and key; so is the rest of a truncated or broken shard.
+    Use ``sampler=None`` in the dataloader config.
 
-    Shards (or files) are split across ranks and data loader workers; use ``sampler=None`` in the dataloader config.
+    **Epoch length.** ``len(dataset)`` is this rank's number of samples per pass, ``num_samples // world_size``
+    (rounded down to whole ``batch_size`` batches when given), the same on every rank. ``num_samples`` is given, or
+    read from ``shard_index`` (written by ``tools/dataset_converters/umg2wds.py``; exact), or counted from the
+    local tars' headers without reading any image (exact for up to ``count_shards`` shards; beyond, that many
+    evenly spaced shards are counted and the total extrapolated, an estimate), or the folder's JSON files. A
+    "sample" is a run of tar members sharing a key, valid or not. Remote shards need ``num_samples`` or
+    ``shard_index``.
+
+    **Streams.** Training reads forever: the shards (or files) are shuffled once with ``seed`` and dealt to the
+    ``world_size x num_workers`` data loader workers, each going round its shards again and again (a new shard
+    order each round, samples shuffled in a ``shuffle_buffer`` within the round). With fewer shards than workers,
+    workers share a shard and take every k-th sample of it. A pass gives each worker a fixed share
+    (:func:`worker_quotas`) of ``len(dataset)``, so every rank yields the same number of batches per pass whatever
+    its shards hold; a worker whose shards run dry, or whose samples are skipped, goes round again. mmengine's
+    ``IterBasedTrainLoop`` starts the next pass when one ends, and each worker continues its stream where it
+    stopped if the process persists (``persistent_workers=True``, or ``num_workers=0``); non-persistent workers
+    restart every pass from the beginning of their stream. With ``test_mode`` every worker reads its shards once,
+    in order, and ``len`` is ``num_samples // world_size``.
+
+    **Resume.** :meth:`skip` positions the streams after what a rank has already consumed, without decoding any
+    image; the batches that follow are those of the uninterrupted run, augmented alike.
 
     Args:
-        urls (str | list[str]): Tar shards (brace patterns and globs allowed, relative to ``data_root``) or one
-            folder.
-        data_root (str): Prefix of relative ``urls``.
+        urls (str | list[str], optional): Tar shards (brace patterns ``{000..099}`` and globs allowed, relative to
+            ``data_root``) or one folder. Default: the shards listed in ``shard_index``.
+        data_root (str): Prefix of relative ``urls`` and ``shard_index``.
         pipeline (list[dict]): Transforms.
         record_fn (callable, optional): Per-image JSON -> record; default :func:`umg41m_record`.
         shuffle_buffer (int): Samples shuffled in a buffer while streaming (0: off).
-        test_mode (bool): No shuffling of shards or samples.
+        test_mode (bool): One pass over the data, no shuffling, no repetition.
+        num_samples (int, optional): Samples per pass over all ranks (the epoch length).
+        shard_index (str, optional): JSON ``{"shardlist": [{"url": ..., "nsamples": ...}]}`` (webdataset's wids
+            index; ``url`` relative to the index's folder) giving each shard's sample count.
+        batch_size (int, optional): The dataloader's batch size: each worker's share of a pass is then whole
+            batches, so ``len(dataloader)`` is exact (otherwise each worker may end a pass on a partial batch).
+        seed (int): Seed of the shard deal, the shard order of each round, the shuffle buffer and each sample's
+            augmentation (numpy's generator is seeded per sample from ``seed``, the worker's stream and the
+            sample's position in it), so that :meth:`skip` replays the streams exactly; the same on every rank.
+        count_shards (int): At most this many tars are counted when neither ``num_samples`` nor ``shard_index``
+            is given.
     """
 
-    def __init__(self, urls: Union[str, Sequence[str]], data_root: str = '', pipeline: Sequence[dict] = (),
-                 record_fn: Optional[Callable[[dict], dict]] = None, shuffle_buffer: int = 1000,
-                 test_mode: bool = False):
-        self.urls = [urls] if isinstance(urls, str) else list(urls)
-        self.urls = [u if osp.isabs(u) or '://' in u else osp.join(data_root, u) for u in self.urls]
+    max_dropped_in_a_row = 10000  # a stream that only skips is an error, not noise
+
+    def __init__(self, urls: Union[str, Sequence[str], None] = None, data_root: str = '',
+                 pipeline: Sequence[dict] = (), record_fn: Optional[Callable[[dict], dict]] = None,
+                 shuffle_buffer: int = 1000, test_mode: bool = False, num_samples: Optional[int] = None,
+                 shard_index: Optional[str] = None, batch_size: Optional[int] = None, seed: int = 0,
+                 count_shards: int = 64):
         self.pipeline = Compose(list(pipeline))
         self.record_fn = record_fn or umg41m_record
         self.shuffle_buffer = 0 if test_mode else shuffle_buffer
         self.test_mode = test_mode
-        self.folder = len(self.urls) == 1 and osp.isdir(self.urls[0])
-        if not self.folder:
-            shards = [p for u in self.urls for p in (sorted(glob.glob(u)) if any(c in u for c in '*?[') else [u])]
-            missing = [p for p in shards if '://' not in p and '{' not in p and not osp.isfile(p)]
-            if missing or not shards:
-                raise FileNotFoundError(f'WebDataset shards not found: {missing or self.urls}. Give .tar shards '
-                                        '(globs and {000..999} patterns allowed) or one folder of json+image pairs.')
-            self.urls = shards
+        self.batch_size = batch_size
+        self.seed = seed
+        index = self._read_index(self._join(data_root, shard_index)) if shard_index else None
+        if urls is None:
+            if index is None:
+                raise ValueError('UMGWebDataset needs urls= (tar shards or a folder) or shard_index=')
+            urls = list(index)
+        urls = [urls] if isinstance(urls, str) else list(urls)
+        urls = [self._join(data_root, u) for u in urls]
+        self.folder = len(urls) == 1 and osp.isdir(urls[0])
+        if self.folder:
+            self.units = sorted(glob.glob(osp.join(urls[0], '**', '*.json'), recursive=True))
+            self.root = urls[0]
+            if not self.units:
+                raise FileNotFoundError(f'UMGWebDataset: no .json files under {urls[0]}')
+        else:
+            self.units = self._expand(urls)
         self.metainfo = dict(layout='folder' if self.folder else 'tar')
+        self.num_samples, how = self._epoch_length(num_samples, index, count_shards)
+        self._check_length()
+        print_log(f'UMGWebDataset: {len(self.units)} {"files" if self.folder else "shards"}, {self.num_samples} '
+                  f'samples per pass ({how})', logger='current')
+        # skip()'s request (version, num_batches, batch_size) in shared memory: data loader workers forked before
+        # it (persistent ones) see it at their next pass
+        self._shared = multiprocessing.RawArray('q', 3)
+        self._resumed = 0  # the last request whose first pass this process completed
+        self._streams = {}  # per worker: its sample stream, or where to start it (kept across passes)
+
+    # ---------------------------------------------------------------------------------------------- set-up
+    @staticmethod
+    def _join(data_root: str, path: str) -> str:
+        return path if osp.isabs(path) or _remote(path) or not data_root else osp.join(data_root, path)
 
     @staticmethod
-    def _split(items: list) -> list:
-        """This rank's and this worker's share of ``items``."""
-        rank, world = get_dist_info()
-        info = get_worker_info()
-        wid, nw = (info.id, info.num_workers) if info else (0, 1)
-        return items[rank * nw + wid::world * nw]
+    def _expand(urls: List[str]) -> List[str]:
+        from webdataset.shardlists import expand_urls  # webdataset's own: {000..099}, '::' lists, ${WDS_VAR}
+        shards, missing = [], []
+        for url in urls:
+            for u in expand_urls(url):
+                if _remote(u):
+                    shards.append(u)
+                elif any(c in u for c in '*?['):
+                    found = sorted(glob.glob(u))
+                    shards += found
+                    missing += [] if found else [u]
+                elif osp.isfile(u):
+                    shards.append(u)
+                else:
+                    missing.append(u)
+        if missing or not shards:
+            raise FileNotFoundError(f'WebDataset shards not found: {missing or urls}. Give .tar shards (globs and '
+                                    '{000..999} patterns allowed) or one folder of json+image pairs; '
+                                    'tools/dataset_converters/umg2wds.py writes shards from UMG JSON-lines.')
+        return shards
 
-    def _folder_pairs(self) -> Iterator[tuple]:
-        root = self.urls[0]
-        jsons = sorted(glob.glob(osp.join(root, '**', '*.json'), recursive=True))
-        for path in self._split(jsons):
-            stem = path[:-len('.json')]
+    @staticmethod
+    def _read_index(path: str) -> Dict[str, int]:
+        """``{shard path: sample count}`` from a wids-style shard index."""
+        try:
+            with open(path, encoding='utf-8') as f:
+                shardlist = json.load(f)['shardlist']
+            folder = osp.dirname(path)
+            return {UMGWebDataset._join(folder, s['url']): int(s['nsamples']) for s in shardlist}
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f'shard_index {path}: {err!r}. It must be JSON with "shardlist": [{{"url": ..., '
+                             '"nsamples": ...}}] (tools/dataset_converters/umg2wds.py writes one).') from err
+
+    def _epoch_length(self, num_samples, index, count_shards) -> Tuple[int, str]:
+        if num_samples is not None:
+            return int(num_samples), 'given as num_samples'
+        if self.folder:
+            return len(self.units), 'JSON files in the folder'
+        if index is not None:
+            norm = {osp.normpath(k): v for k, v in index.items()}
+            missing = [u for u in self.units if osp.normpath(u) not in norm]
+            if missing:
+                raise ValueError(f'shard_index lists no count for {missing[:3]} ({len(missing)} shard(s)); '
+                                 're-write it with tools/dataset_converters/umg2wds.py, or give num_samples=')
+            return sum(norm[osp.normpath(u)] for u in self.units), 'from shard_index'
+        remote = [u for u in self.units if _remote(u)]
+        if remote:
+            raise ValueError(f'UMGWebDataset cannot count the samples of remote shards ({remote[0]}, ...): give '
+                             'num_samples= (the epoch length) or shard_index=')
+        if len(self.units) <= count_shards:
+            return sum(self.count(u) for u in self.units), f'counted in the headers of all {len(self.units)} tars'
+        count_shards = max(1, count_shards)
+        picked = [self.units[round(i * (len(self.units) - 1) / max(1, count_shards - 1))] for i in range(count_shards)]
+        mean = sum(self.count(u) for u in picked) / count_shards
+        return int(round(mean * len(self.units))), (
+            f'ESTIMATED from the headers of {count_shards} of {len(self.units)} tars, {mean:.1f} samples each; give '
+            'num_samples= or shard_index= for an exact count')
+
+    @staticmethod
+    def count(url: str) -> int:
+        """Samples (runs of members sharing a key) in one local tar, from its headers only."""
+        return sum(1 for _ in tar_samples(url, lazy=True))
+
+    def _check_length(self):
+        _, world = get_dist_info()
+        if not self.test_mode and len(self) == 0:
+            raise ValueError(f'UMGWebDataset: {self.num_samples} samples per pass over {world} rank(s)'
+                             + (f' in batches of {self.batch_size}' if self.batch_size else '')
+                             + ' leave no sample per rank; give a larger num_samples or more data')
+
+    def __len__(self) -> int:
+        _, world = get_dist_info()
+        per_rank = self.num_samples // world
+        if self.batch_size and not self.test_mode:
+            per_rank -= per_rank % self.batch_size
+        return per_rank
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_streams'] = {}  # generators stay in their process
+        if get_spawning_popen() is None:  # a copy, not a worker being started: no shared memory
+            state['_shared'] = list(self._shared)
+        return state
+
+    def __setstate__(self, state: dict):
+        if isinstance(state['_shared'], list):
+            state['_shared'] = multiprocessing.RawArray('q', state['_shared'])
+        self.__dict__.update(state)
+
+    # --------------------------------------------------------------------------------------------- streams
+    def _unit_samples(self, unit: str) -> Iterator[Tuple[str, str, object, object]]:
+        """``(key, shard, json, image)`` of one shard or one folder file; json/image are read lazily."""
+        if self.folder:
+            stem = unit[:-len('.json')]
             image = next((f'{stem}.{e}' for e in IMAGE_EXTS if osp.isfile(f'{stem}.{e}')), None)
-            with open(path, 'rb') as f:
-                meta = f.read()
-            img = None
-            if image:
-                with open(image, 'rb') as f:
-                    img = f.read()
-            yield osp.relpath(stem, root), osp.relpath(root), meta, img
+            yield osp.relpath(stem, self.root), osp.basename(osp.normpath(self.root)), unit, image
+            return
+        for key, group in tar_samples(unit):
+            img = next((group[e] for e in IMAGE_EXTS if e in group), None)
+            yield key, osp.basename(unit), group.get('json'), img
 
-    def _tar_pairs(self) -> Iterator[tuple]:
-        import webdataset as wds
-        ds = wds.WebDataset(self.urls, shardshuffle=False if self.test_mode else len(self.urls),
-                            nodesplitter=wds.split_by_node, workersplitter=wds.split_by_worker,
-                            handler=wds.warn_and_continue, empty_check=False)
-        for sample in ds:
-            img = next((sample[e] for e in IMAGE_EXTS if e in sample), None)
-            yield sample['__key__'], osp.basename(sample.get('__url__', '?')), sample.get('json'), img
+    def _raw(self, slot: int, num_slots: int) -> Iterator[tuple]:
+        """The raw samples of one worker (``slot`` of ``num_slots`` over all ranks), round after round: its
+        shards in a new order each round, samples shuffled in the buffer within the round. Nothing is decoded."""
+        units = list(self.units)
+        if not self.test_mode:
+            random.Random(f'{self.seed}-deal').shuffle(units)
+        if len(units) >= num_slots:
+            mine, every, offset = units[slot::num_slots], 1, 0
+        else:  # workers share a shard and take every k-th sample of it
+            mine, every, offset = [units[slot % len(units)]], len(range(slot % len(units), num_slots, len(units))), \
+                slot // len(units)
+        rng = random.Random(f'{self.seed}-buffer-{slot}')
+        for rnd in itertools.count():
+            order = list(mine)
+            if not self.test_mode:
+                random.Random(f'{self.seed}-round-{slot}-{rnd}').shuffle(order)
+            found = yield from self._shuffled((s for u in order for i, s in enumerate(self._unit_samples(u))
+                                               if i % every == offset), rng)
+            if not found:
+                raise RuntimeError(
+                    f'UMGWebDataset: data loader worker {slot} of {num_slots} (ranks x workers) found no sample in '
+                    f'its share of the {len(units)} {"files" if self.folder else "shards"} ('
+                    + (f'one in {every} samples of {mine[0]}' if every > 1 else f'{len(mine)} of them') +
+                    '): fewer samples than workers, or unreadable shards (see the log). Write more, smaller shards '
+                    '(umg2wds.py --shard-size) or use fewer num_workers.')
+            if self.test_mode:
+                return
 
-    def _samples(self) -> Iterator[dict]:
-        for key, shard, meta, img in (self._folder_pairs() if self.folder else self._tar_pairs()):
+    def _shuffled(self, samples: Iterator[tuple], rng: random.Random):
+        """Yield ``samples`` through the shuffle buffer; return how many there were."""
+        buf, n = [], 0
+        for s in samples:
+            n += 1
+            if len(buf) < self.shuffle_buffer:
+                buf.append(s)
+                continue
+            if not self.shuffle_buffer:
+                yield s
+                continue
+            i = rng.randrange(len(buf))
+            buf[i], s = s, buf[i]
+            yield s
+        rng.shuffle(buf)
+        yield from buf
+        return n
+
+    def _decoded(self, raw: Iterator[tuple], seeds: Optional[Tuple[int, int]] = None) -> Iterator[dict]:
+        """Read, map and run each raw sample through the pipeline; skipped ones are logged and dropped. With
+        ``seeds = (stream_seed, first_position)`` numpy's global generator, which the transforms draw from, is
+        seeded for each sample from its stream and position alone (a resumed stream augments as the original)."""
+        dropped = 0
+        in_worker = get_worker_info() is not None
+        for position, (key, shard, meta, img) in enumerate(raw, seeds[1] if seeds else 0):
             source = f'{shard}:{key}'
+            if dropped >= self.max_dropped_in_a_row:
+                raise RuntimeError(f'UMGWebDataset: the last {dropped} samples (up to {source}) were all skipped; '
+                                   'see the log for why (wrong record_fn or pipeline, or broken data)')
+            dropped += 1
             try:
                 if meta is None:
                     raise ValueError('no .json beside the image')
                 if img is None:
                     raise ValueError('no image beside the .json')
-                rec = self.record_fn(json.loads(meta))
-            except (ValueError, TypeError, AttributeError) as err:  # json.JSONDecodeError is a ValueError
+                rec = self.record_fn(json.loads(read_member(meta)))
+                img = read_member(img)
+            except (ValueError, TypeError, AttributeError, OSError) as err:  # JSONDecodeError is a ValueError
                 SKIPS('invalid record', source, str(err))
                 continue
             rec.update(img_bytes=img, img_path=key, source=source)
-            results = self.pipeline(rec)
+            state = None if in_worker or not seeds else np.random.get_state()  # the main process's is restored
+            if seeds:
+                np.random.seed(sample_seed(seeds[0], position))
+            try:
+                results = self.pipeline(rec)
+            finally:
+                if state is not None:
+                    np.random.set_state(state)
             if results is not None:
+                dropped = 0
                 yield results
 
+    def _stream(self, slot: int, num_slots: int, start: int = 0) -> Iterator[dict]:
+        """One worker's samples from position ``start`` (raw samples, skipped without decoding)."""
+        raw = self._raw(slot, num_slots)
+        for _ in range(start):
+            next(raw)
+        return self._decoded(raw, (sample_seed(self.seed, slot), start))
+
+    # ------------------------------------------------------------------------------------------------ resume
+    def skip(self, num_samples: int, batch_size: Optional[int] = None) -> None:
+        """Start after the first ``num_samples`` samples (``num_samples // batch_size`` batches) that this rank's
+        dataloader gave: for an iteration-based loop resuming at iteration ``k``, ``skip(k * batch_size)``.
+
+        Each worker's stream is advanced by the samples that worker contributed to those batches (the dataloader
+        takes batches from its workers in turn, :func:`loader_order`), reading tar headers only, no image; the pass
+        in progress is finished with the same batches, in the same order, before the next pass starts, so pass
+        boundaries (and DDP's equal batch counts) stay as they were. Call it on the data set of the main process,
+        then make a new iterator of the dataloader (``iter(dataloader)``): new workers copy the request, persistent
+        workers started earlier read it from shared memory when the iterator is reset; what they prefetched is
+        dropped. ``skip(0)`` cancels a request.
+
+        The resumed batches are those of the uninterrupted run, augmented alike (each sample's random draws are
+        seeded from its stream and position), when no sample in the skipped part was dropped (an invalid record or
+        an image the pipeline rejects): the count is in samples the streams yielded, the replay in raw samples, so
+        each such drop puts the resumed stream one sample behind (it repeats one). A worker that had not begun its
+        first pass when ``skip`` was called may apply it to that pass instead (a runner's workers begin long before).
+
+        Args:
+            num_samples (int): Samples this rank has consumed, a multiple of ``batch_size``.
+            batch_size (int, optional): The dataloader's batch size. Defaults to the data set's ``batch_size``.
+        """
+        batch_size = batch_size or self.batch_size
+        if not batch_size:
+            raise ValueError('UMGWebDataset.skip needs the dataloader\'s batch size: skip(num_samples, batch_size) '
+                             'or UMGWebDataset(batch_size=...)')
+        if num_samples < 0 or num_samples % batch_size:
+            raise ValueError(f'UMGWebDataset.skip(num_samples={num_samples}, batch_size={batch_size}): num_samples '
+                             'must be whole batches (iterations x batch size)')
+        if self.test_mode:
+            raise ValueError('UMGWebDataset.skip: a test_mode data set reads its data once and cannot resume')
+        self._shared[:] = [self._shared[0] + 1, num_samples // batch_size, batch_size]
+
+    @staticmethod
+    def _resume_plan(quotas: List[int], num_batches: int, bs: int) -> Tuple[int, int, List[int]]:
+        """Where the workers stand after :meth:`skip`: ``(rotation, full, in_pass)``: ``full`` passes done, worker
+        ``w`` has given ``in_pass[w]`` samples of the pass in progress, and the loader, which hands out the rest of
+        that pass from worker 0, would next have taken a batch from worker ``rotation``."""
+        batches = [math.ceil(q / bs) for q in quotas]
+        full, done = divmod(num_batches, sum(batches))
+        order = loader_order(batches)
+        served = [0] * len(quotas)
+        for w in order[:done]:
+            served[w] += 1
+        in_pass = [min(s * bs, q) for s, q in zip(served, quotas)]
+        rotation = (order[done - 1] + 1) % len(quotas) if done else 0
+        return rotation, full, in_pass
+
+    # ------------------------------------------------------------------------------------------------- iterate
     def __iter__(self) -> Iterator[dict]:
-        if not self.shuffle_buffer:
-            yield from self._samples()
+        """One pass of this worker (or of this process when the loader has no workers); see the class notes."""
+        rank, world = get_dist_info()
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        if self.test_mode:
+            return self._decoded(self._raw(wid * world + rank, world * nw))
+        # the skip() request is read now, when the loader asks for the pass, not when the pass's first sample is
+        # drawn: a pass asked for before a request keeps to the streams as they were
+        version, num_batches, batch_size = self._shared[:]
+        if version != self._resumed:  # a skip() request whose first pass has not been completed: apply it afresh
+            self._streams = {}
+        return self._pass(rank, world, wid, nw, version, (num_batches, batch_size) if num_batches else None)
+
+    def _pass(self, rank: int, world: int, wid: int, nw: int, version: int, request: Optional[Tuple[int, int]]):
+        slots = world * nw
+
+        def slot(w):  # a rank's workers together hold every world-th shard, whatever num_workers is
+            return w * world + rank
+
+        quotas = worker_quotas(len(self), nw, self.batch_size)
+        key = (os.getpid(), rank, world, wid, nw)
+        state = self._streams.get(key)
+        if state is None and request:  # the first pass after skip(): the rest of the pass in progress
+            rotation, full, in_pass = self._resume_plan(quotas, *request)
+            role = (wid + rotation) % nw
+            remaining = quotas[role] - in_pass[role]
+            if rotation:  # the rest of the pass comes from another worker's stream; its own starts with the next
+                self._streams[key] = (full + 1) * quotas[wid]
+                yield from itertools.islice(
+                    self._stream(slot(role), slots, full * quotas[role] + in_pass[role]), remaining)
+            else:
+                state = self._streams[key] = self._stream(slot(wid), slots, full * quotas[wid] + in_pass[wid])
+                yield from itertools.islice(state, remaining)
+            self._resumed = version  # the next passes go on from here
             return
-        import random
-        rng = random.Random(int(np.random.randint(2**31)))  # derived from the seeded global generator
-        buf = []
-        for sample in self._samples():
-            if len(buf) < self.shuffle_buffer:
-                buf.append(sample)
-                continue
-            i = rng.randrange(len(buf))
-            buf[i], sample = sample, buf[i]
-            yield sample
-        rng.shuffle(buf)
-        yield from buf
+        self._resumed = version
+        if not isinstance(state, Iterator):  # a start position (or none yet)
+            state = self._streams[key] = self._stream(slot(wid), slots, state or 0)
+        yield from itertools.islice(state, quotas[wid])
