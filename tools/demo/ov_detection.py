@@ -18,8 +18,6 @@ Examples:
     python tools/demo/ov_detection.py photos/ --config C --checkpoint K --vocab "cat,dog" --out outputs/ --profile
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -94,14 +92,9 @@ def main(argv=None):
             order = slice(None, None, -1)  # the best drawn last, on top
             drawn = demo_drawing.draw_detections(image, boxes[order], texts[order], colours[order],
                                                  None if masks is None else masks[order])
-            os.makedirs(args.out, exist_ok=True)
-            png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
+            png, js = run.output_paths(args.out, stem)
             mmcv.imwrite(drawn[..., ::-1], png)  # mmcv writes BGR
-            with open(js, 'w') as f:
-                json.dump(dict(image=path, height=int(image.shape[0]), width=int(image.shape[1]),
-                               model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
-                               dtype=args.dtype, score_thr=args.score_thr, classes=names, detections=detections), f,
-                          indent=1)
+            run.write_json(js, path, image.shape, score_thr=args.score_thr, classes=names, detections=detections)
         return f'{len(detections)} detections scoring {args.score_thr} or more: {png}, {js}'
 
     run.run(process)

@@ -18,7 +18,6 @@ Examples:
         --out outputs/ --dtype bf16 --profile
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -115,13 +114,9 @@ def main(argv=None):
             pan = result.pred_panoptic_seg.sem_seg[0].cpu().numpy()
             segments = segments_of(pan, names, model.test_vocab.num_things)
         with run.section('draw'):
-            os.makedirs(args.out, exist_ok=True)
-            png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
+            png, js = run.output_paths(args.out, stem)
             draw(image, result, model.test_vocab, segments, png)
-            with open(js, 'w') as f:
-                json.dump(dict(image=path, height=int(pan.shape[0]), width=int(pan.shape[1]),
-                               model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
-                               dtype=args.dtype, classes=names, segments=segments), f, indent=1)
+            run.write_json(js, path, pan.shape, classes=names, segments=segments)
         return f'{len(segments)} segments: {png}, {js}'
 
     run.run(process)

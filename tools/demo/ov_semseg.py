@@ -20,8 +20,6 @@ Examples:
         --dtype bf16 --profile
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -104,13 +102,9 @@ def main(argv=None):
             shares = class_shares(labels, names)
         with run.section('draw'):
             canvas = draw(image, labels, names, shares, args.opacity)
-            os.makedirs(args.out, exist_ok=True)
-            png, js = osp.join(args.out, stem + '.png'), osp.join(args.out, stem + '.json')
+            png, js = run.output_paths(args.out, stem)
             mmcv.imwrite(canvas[..., ::-1], png)  # mmcv writes BGR
-            with open(js, 'w') as f:
-                json.dump(dict(image=path, height=int(labels.shape[0]), width=int(labels.shape[1]),
-                               model=type(model).__name__, ensemble=getattr(model, 'ensemble', None) is not None,
-                               dtype=args.dtype, classes=names, present=shares), f, indent=1)
+            run.write_json(js, path, labels.shape, classes=names, present=shares)
         return f'{len(shares)} of {len(names)} classes present: {png}, {js}'
 
     run.run(process)

@@ -516,6 +516,21 @@ class DemoRun:
         """Time a block of the demo (e.g. ``'draw'``) in the current image's profile."""
         return self.profiler.section(part)
 
+    @staticmethod
+    def output_paths(out_dir: str, stem: str) -> Tuple[str, str]:
+        """``(OUT/stem.png, OUT/stem.json)``, the folder made."""
+        os.makedirs(out_dir, exist_ok=True)
+        return osp.join(out_dir, stem + '.png'), osp.join(out_dir, stem + '.json')
+
+    def write_json(self, json_path: str, image_path: str, shape: Sequence[int], **fields) -> None:
+        """The JSON every demo writes (``docs/inference.md``): the image, its height and width, the model's type,
+        whether its out-of-vocabulary ensemble is on, the dtype, then the demo's own ``fields``."""
+        import json
+        head = dict(image=image_path, height=int(shape[0]), width=int(shape[1]), model=type(self.model).__name__,
+                    ensemble=getattr(self.model, 'ensemble', None) is not None, dtype=self.dtype)
+        with open(json_path, 'w') as f:
+            json.dump(dict(head, **fields), f, indent=1)
+
     def run(self, process: Callable[[str, str, np.ndarray], str]) -> None:
         """``process(path, output name, RGB image) -> message`` for every image; each message is printed."""
         for path, stem in zip(self.images, self.stems):
