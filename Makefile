@@ -16,20 +16,24 @@ install:
 # boxes and masks and image-text retrieval with the pretrained towers, then open-vocabulary semantic segmentation
 # (mmseg's runner: trained, training-free, and the panoptic checkpoint's semantic output; mIoU seen / unseen) and
 # detection (mmdet's runner; box AP50 seen / unseen); about 12 minutes on 2 idle CPU cores.
+# The console gets a line per run, mmengine's progress and evaluations, and ends with the tables (also in
+# work_dirs/quickstart/results.md, with scene figures); each run's whole output is in its work dir (console.log, and
+# mmengine's <timestamp>/<timestamp>.log).
+QUICKSTART_STEP = $(PY) tools/analysis/quickstart_report.py --step
 quickstart: install
 	$(PY) tools/dataset_converters/make_synthetic.py data/synthetic
-	$(PY) tools/train.py configs/quickstart/pretrain_synthetic.py --work-dir work_dirs/quickstart
-	$(PY) tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir work_dirs/quickstart_panoptic
-	$(PY) tools/test.py configs/quickstart/zeroshot_synthetic.py work_dirs/quickstart/iter_600.pth \
+	@$(QUICKSTART_STEP) tools/train.py configs/quickstart/pretrain_synthetic.py --work-dir work_dirs/quickstart
+	@$(QUICKSTART_STEP) tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir work_dirs/quickstart_panoptic
+	@$(QUICKSTART_STEP) tools/test.py configs/quickstart/zeroshot_synthetic.py work_dirs/quickstart/iter_600.pth \
 		--work-dir work_dirs/quickstart_zeroshot
-	$(PY) tools/test.py configs/quickstart/zeroshot_retrieval_synthetic.py work_dirs/quickstart/iter_600.pth \
-		--work-dir work_dirs/quickstart_zeroshot_retrieval
-	$(PY) tools/train.py configs/quickstart/semseg_synthetic.py --work-dir work_dirs/quickstart_semseg
-	$(PY) tools/test.py configs/quickstart/semseg_zeroshot_synthetic.py work_dirs/quickstart/iter_600.pth \
+	@$(QUICKSTART_STEP) tools/test.py configs/quickstart/zeroshot_retrieval_synthetic.py \
+		work_dirs/quickstart/iter_600.pth --work-dir work_dirs/quickstart_zeroshot_retrieval
+	@$(QUICKSTART_STEP) tools/train.py configs/quickstart/semseg_synthetic.py --work-dir work_dirs/quickstart_semseg
+	@$(QUICKSTART_STEP) tools/test.py configs/quickstart/semseg_zeroshot_synthetic.py work_dirs/quickstart/iter_600.pth \
 		--work-dir work_dirs/quickstart_semseg_zeroshot
-	$(PY) tools/test.py configs/quickstart/panoptic_semantic_synthetic.py work_dirs/quickstart_panoptic/iter_1000.pth \
-		--work-dir work_dirs/quickstart_panoptic_semantic
-	$(PY) tools/train.py configs/quickstart/detection_synthetic.py --work-dir work_dirs/quickstart_detection
+	@$(QUICKSTART_STEP) tools/test.py configs/quickstart/panoptic_semantic_synthetic.py \
+		work_dirs/quickstart_panoptic/iter_1000.pth --work-dir work_dirs/quickstart_panoptic_semantic
+	@$(QUICKSTART_STEP) tools/train.py configs/quickstart/detection_synthetic.py --work-dir work_dirs/quickstart_detection
 	$(PY) tools/analysis/quickstart_report.py
 
 # The README's quickstart tables: the figures of `make quickstart`'s runs beside the ablations, run here when their

@@ -1,9 +1,12 @@
-"""tools/analysis/quickstart_report.py: the README's quickstart tables come from the runs' logs."""
+"""tools/analysis/quickstart_report.py: the README's quickstart tables come from the runs' logs; the results page
+(tables, logs, scene figures); --step, the quiet console of the quickstart's runs."""
 import json
 import os
+import re
+import sys
 
 import pytest
-from conftest import run_tool
+from conftest import REPO, run_tool
 
 TOOL = 'tools/analysis/quickstart_report.py'
 LEVELS = ('image', 'region', 'mask')
@@ -86,3 +89,127 @@ def test_semantic_and_detection_tables_from_logs(work_root):
     assert '| panoptic checkpoint, semantic output (FC-CLIP protocol) | not run | | | |' in out
     assert '| region score on (F-VLM ensemble) | 50.0 | 51.0 | 52.0 |' in out
     assert '| region score off (`model.ensemble=None`) | 25.0 | 26.0 | 27.0 |' in out
+
+
+def test_results_page_has_the_tables_their_logs_and_names_the_missing_checkpoint(work_root):
+    """No panoptic checkpoint: the page has every table, each with its logs, and says which command makes it."""
+    out = run_tool(TOOL, '--work-root', str(work_root)).stdout
+    page = (work_root / 'quickstart' / 'results.md').read_text()
+    assert f'Results page: {work_root}/quickstart/results.md' in out
+    for table in ('| all six terms | 60.0% (90.0%) |', '| branch on (FC-CLIP ensemble) | 40.0 |',
+                  '| OVEncoderDecoder, trained on the seen classes, branch on | not run |',
+                  '| region score on (F-VLM ensemble) | not run |', '| all six terms | not run | not run |'):
+        assert table in page and table in out, table
+    assert page.count('## ') == 6  # five tables and the scenes
+    assert f'all six terms: `{work_root}/quickstart/20261125_000000/20261125_000000.log`' in page
+    assert f'branch on: `{work_root}/quickstart_panoptic/20261125_000000/20261125_000000.log`' in page
+    assert 'No scene figures: no panoptic checkpoint in' in page
+    assert ('`python tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir '
+            f'{work_root}/quickstart_panoptic` makes it') in page
+    custom = work_root / 'elsewhere' / 'page.md'
+    run_tool(TOOL, '--work-root', str(work_root), '--out', str(custom))
+    assert custom.read_text() == page
+
+
+def test_zeroshot_table_from_logs(work_root):
+    cells = '  '.join(f'zeroshot/{lv}_{k}: {v + i:.4f}' for i, lv in enumerate(LEVELS)
+                      for k, v in (('top1', 10), ('top5', 50), ('mean_recall', 20), ('count', 100)))
+    write_run(work_root / 'quickstart_zeroshot', [f'11/25 07:00:00 - mmengine - INFO - Iter(test) [2/2]    {cells}'])
+    ret = '  '.join(f'{d}/retrieval/Recall@{k}: {k + j:.4f}' for j, d in enumerate(('i2t', 't2i')) for k in (1, 5, 10))
+    write_run(work_root / 'quickstart_zeroshot_retrieval',
+              [f'11/25 07:00:00 - mmengine - INFO - Iter(test) [2/2]    {ret}'])
+    out = run_tool(TOOL, '--work-root', str(work_root), '--no-figures').stdout
+    assert ('| all six terms | 10.0 / 50.0 (20.0; 100) | 11.0 / 51.0 (21.0; 101) | 12.0 / 52.0 (22.0; 102) '
+            '| 1 / 5 / 10 | 2 / 6 / 11 |') in out
+    assert '| region and mask weights 0 | not run | not run | not run | not run | not run |' in out
+
+
+@pytest.fixture(scope='module')
+def panoptic_run(tmp_path_factory):
+    """A toy world of 6 held-out scenes at 64 px and a panoptic 'run' on it: the config as mmengine dumps it in the
+    work dir, and a checkpoint of the model's random initial weights."""
+    import torch
+    from mmengine.config import Config
+
+    from umgclip_mm.apis.demo_utils import prepare_task_config
+    from umgclip_mm.datasets.toy_world import generate
+    from umgclip_mm.registry import MODELS
+    base = tmp_path_factory.mktemp('pan')
+    root = base / 'syn'
+    generate(str(root), num_train=2, num_val=6, size=64)
+    work = base / 'work_dirs' / 'quickstart_panoptic'
+    work.mkdir(parents=True)
+    cfg = Config.fromfile(os.path.join(REPO, 'configs/quickstart/panoptic_synthetic.py'))
+    cfg.test_dataloader.dataset.data_root = str(root)
+    cfg.dump(str(work / 'panoptic_synthetic.py'))
+    prepare_task_config(cfg, 'panoptic')
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), work / 'iter_20.pth')
+    return base / 'work_dirs', root
+
+
+def test_scene_figures_show_the_image_ground_truth_and_prediction(panoptic_run):
+    """Four held-out scenes showing unseen classes, each a PNG linked from the page: the scene (upscaled 3x), its
+    ground truth and the checkpoint's prediction."""
+    import cv2
+    import numpy as np
+
+    from umgclip_mm.apis.demo_drawing import font_px_for
+    work_root, toy = panoptic_run
+    write_run(work_root / 'quickstart', [retrieval_line(10.0)])
+    write_run(work_root / 'quickstart_panoptic', [panoptic_line(40.0)])
+    sys.path.insert(0, os.path.join(REPO, 'tools', 'analysis'))
+    import quickstart_report  # in this process, whose imports the fixture has made: seconds saved
+    quickstart_report.main(['--work-root', str(work_root)])
+    page = (work_root / 'quickstart' / 'results.md').read_text()
+    links = re.findall(r'!\[(val_\d+): image, ground truth, prediction\]\((results/val_\d+\.png)\)', page)
+    assert len(links) == 4 and all(f'results/{stem}.png' == link for stem, link in links)
+    pan = json.load(open(toy / 'annotations' / 'panoptic_val.json'))
+    unseen = {c['id'] for c in pan['categories'] if c['name'] in ('star', 'hexagon', 'sand')}
+    with_unseen = [a['file_name'][:-4] for a in pan['annotations']
+                   if any(s['category_id'] in unseen for s in a['segments_info'])]
+    assert [stem for stem, _ in links] == (with_unseen + [a['file_name'][:-4] for a in pan['annotations']
+                                                          if a['file_name'][:-4] not in with_unseen])[:4]
+    for stem, link in links:
+        figure = cv2.imread(str(work_root / 'quickstart' / link))[..., ::-1]
+        scene = cv2.imread(str(toy / 'images' / 'val' / f'{stem}.png'))[..., ::-1]
+        big = np.kron(scene, np.ones((3, 3, 1), np.uint8))  # 192 px: three panels of 192 + 8 px, then the legend
+        top = 2 * font_px_for(192, 3 * 192)  # the title strip
+        assert figure.shape[0] >= 192 + top and 3 * 200 + 50 < figure.shape[1] < 3 * 200 + 600, figure.shape
+        assert (figure[top:top + 192, :192] == big).all()  # the first panel is the scene, under its title
+        assert not (figure[top:top + 192, 200:392] == big).all()  # the ground truth is drawn over it
+
+
+def test_step_keeps_the_whole_output_in_the_work_dir_and_a_short_console(tmp_path):
+    """--step: mmengine's one-line records on the console, dumps, tables and stray prints in WORK_DIR/console.log
+    only; a failing command shows its traceback and exit status."""
+    script = tmp_path / 'noisy.py'
+    script.write_text("""import sys
+rec = '11/25 07:00:00 - mmengine - {} - {}'
+print(rec.format('INFO', '')); print('System environment:'); print('  - GCC 13.3')
+print(rec.format('INFO', 'Config:')); print("model = dict(")
+print('    type=1)')
+print(rec.format('INFO', 'paramwise_options -- backbone.norm.weight:weight_decay=0.0'))
+print(rec.format('INFO', 'Iter(train) [10/20]  loss: 1.0'))
+print('loading annotations into memory...')
+print(rec.format('WARNING', 'something to know'))
+print(rec.format('INFO', 'Iter(val) [4/4]    retrieval/image_top1: 3.0000'))
+if '--fail' in sys.argv:
+    raise RuntimeError('broken')
+""")
+    work = tmp_path / 'work'
+    out = run_tool(TOOL, '--step', str(script), '--work-dir', str(work)).stdout
+    lines = out.splitlines()
+    assert lines[0] == f'[quickstart] {script} --work-dir {work} (whole output: {work}/console.log)'
+    assert lines[1:-1] == ['  11/25 07:00:00 - mmengine - ' + m for m in (
+        'INFO - Iter(train) [10/20]  loss: 1.0', 'WARNING - something to know',
+        'INFO - Iter(val) [4/4]    retrieval/image_top1: 3.0000')]
+    assert re.fullmatch(r'\[quickstart\] done in \d+ s', lines[-1])
+    console = (work / 'console.log').read_text()
+    assert 'System environment:' in console and 'model = dict(' in console and 'paramwise' in console
+    import subprocess
+    proc = subprocess.run([sys.executable, TOOL, '--step', str(script), '--fail', '--work-dir', str(work)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert 'Traceback (most recent call last)' in proc.stdout and 'RuntimeError: broken' in proc.stdout
+    assert proc.stdout.splitlines()[-1].startswith('[quickstart] FAILED, exit status 1 in ')

@@ -38,6 +38,7 @@ def load_json(path, what):
 
 def convert(args):
     import numpy as np
+    from mmengine.utils import track_iter_progress
     from panopticapi.utils import rgb2id
     from PIL import Image
     from pycocotools import mask as mask_utils
@@ -66,7 +67,7 @@ def convert(args):
         data = load_json(args.panoptic, 'panoptic')
         images.update({im['id']: im for im in data['images']})
         cats = {c['id']: c for c in data['categories']}
-        for ann in data['annotations']:
+        for ann in track_iter_progress(data['annotations'], file=sys.stderr):
             png = osp.join(args.panoptic_dir, ann['file_name'])
             if not osp.isfile(png):
                 print(f'skipped panoptic {png}: file missing', file=sys.stderr)

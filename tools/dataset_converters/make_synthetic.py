@@ -22,9 +22,24 @@ def main(argv=None):
     parser.add_argument('--size', type=int, default=128, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
-    from umgclip_mm.datasets.toy_world import generate
+    from mmengine.utils import ProgressBar
+
+    from umgclip_mm.datasets import toy_world
     t0 = time.time()
-    summary = generate(args.out, args.num_train, args.num_val, args.size, args.seed)
+    # progress on stderr, a tick per scene: generate() makes every scene with toy_world.make_scene
+    bar, make_scene = ProgressBar(args.num_train + args.num_val, file=sys.stderr), toy_world.make_scene
+
+    def make_scene_ticking(*scene_args, **kwargs):
+        scene = make_scene(*scene_args, **kwargs)
+        bar.update()
+        return scene
+
+    toy_world.make_scene = make_scene_ticking
+    try:
+        summary = toy_world.generate(args.out, args.num_train, args.num_val, args.size, args.seed)
+    finally:
+        toy_world.make_scene = make_scene
+    sys.stderr.write('\n')
     print(f"wrote {args.out} in {time.time() - t0:.1f}s: train {summary['train']}, val {summary['val']}")
 
 

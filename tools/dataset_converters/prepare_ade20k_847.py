@@ -128,6 +128,7 @@ def find_image(root: str, folder: str, filename: str) -> str:
 def convert(root: str, out: str, splits, max_size: int) -> dict:
     """Convert the images of ``splits`` listed in ``root/index_ade20k.pkl`` into ``out``; returns counts per split."""
     import cv2
+    from mmengine.utils import track_iter_progress
     from PIL import Image
 
     index_file = osp.join(root, 'index_ade20k.pkl')
@@ -145,7 +146,8 @@ def convert(root: str, out: str, splits, max_size: int) -> dict:
     for s in splits:
         os.makedirs(osp.join(out, 'images_detectron2', s), exist_ok=True)
         os.makedirs(osp.join(out, 'annotations_detectron2', s), exist_ok=True)
-    for folder, filename in zip(index['folder'], index['filename']):
+    for folder, filename in track_iter_progress((zip(index['folder'], index['filename']), len(index['filename'])),
+                                                file=sys.stderr):
         split = 'validation' if filename.split('_')[1] == 'val' else 'training'
         if split not in counts:
             continue

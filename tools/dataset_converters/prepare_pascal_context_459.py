@@ -78,6 +78,7 @@ def read_split(voc_root: str, split_file: str = None, trainval_json: str = None,
 def convert(voc_root: str, out: str, mat_dir: str = None, split_file: str = None, trainval_json: str = None,
             split: str = 'validation') -> int:
     """Write ``out/images/<split>/*.jpg`` and ``out/annotations_ctx459/<split>/*.tif``; returns the image count."""
+    from mmengine.utils import track_iter_progress
     from PIL import Image
     from scipy.io import loadmat
 
@@ -93,7 +94,7 @@ def convert(voc_root: str, out: str, mat_dir: str = None, split_file: str = None
     out_img, out_ann = osp.join(out, 'images', split), osp.join(out, 'annotations_ctx459', split)
     os.makedirs(out_img, exist_ok=True)
     os.makedirs(out_ann, exist_ok=True)
-    for image_id in ids:
+    for image_id in track_iter_progress(list(ids), file=sys.stderr):
         img, mat = osp.join(img_dir, image_id + '.jpg'), osp.join(mat_dir, image_id + '.mat')
         for path, what in ((img, 'VOC2010 image'), (mat, 'PASCAL Context label (.mat)')):
             if not osp.isfile(path):
