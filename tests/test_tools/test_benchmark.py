@@ -1,7 +1,12 @@
 """tools/analysis/benchmark.py runs at toy size and prints parity, figures and ratios."""
+import importlib.util
+import os.path as osp
 import re
 
-from conftest import run_tool
+import pytest
+import torch
+
+from conftest import REPO, run_tool
 
 
 def test_benchmark_tiny():
@@ -36,3 +41,65 @@ def test_semseg_benchmark_times_both_segmentors_against_the_tower():
         'tower', 'OVEncoderDecoder', 'ZeroShotSegmentor')], out
     assert all(re.fullmatch(r'\d+\.\d+x', r[3]) for r in rows) and rows[0][3] == '1.00x', out
     assert run_tool('tools/analysis/benchmark_semseg.py', '--help').stdout.startswith('usage:')
+
+
+
+@pytest.fixture(scope='module')
+def bench():
+    """The tool imported in this process (one import instead of one per mode); torch's thread count restored."""
+    spec = importlib.util.spec_from_file_location('benchmark_tool', osp.join(REPO, 'tools', 'analysis', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    threads = torch.get_num_threads()
+    yield lambda *argv: module.main(['--arch', 'tiny', '--batch', '2', '--img', '32', '--rounds', '2', '--threads',
+                                     '1', *argv])
+    torch.set_num_threads(threads)
+
+
+def rows_of(out, mode):
+    return [line.split() for line in out.splitlines() if line.split()[:1] == [mode]]
+
+
+def test_roofline_counts_flops_and_compares_with_a_matmul(bench, capsys):
+    results = bench('--what', 'roofline')
+    out = capsys.readouterr().out
+    for mode in ('forward', 'forward+backward'):
+        rows = rows_of(out, mode)
+        assert [r[1] for r in rows] == ['ours', 'ours_eva02', 'matmul'], out
+        assert all(float(r[2]) > 0 for r in rows[:2]) and float(rows[2][-1]) > 0, out  # GFLOP; matmul GFLOP/s
+        assert all(re.fullmatch(r'\d+\.\d+x', r[-2]) and re.fullmatch(r'\[\d+\.\d+-\d+\.\d+\]', r[-1])
+                   for r in rows[:2]), out
+        assert 0 < results[mode]['ours'] and 0 < results[mode]['ours_eva02'], results
+    fwd, train = (float(rows_of(out, mode)[0][2]) for mode in ('forward', 'forward+backward'))
+    assert 2.5 * fwd < train < 3.5 * fwd, out  # the backward pass costs about twice the forward's FLOPs
+
+
+def test_block_ab_checks_parity_and_gives_per_round_ratios(bench, capsys):
+    bench('--what', 'blocks')
+    out = capsys.readouterr().out
+    diffs = [float(d) for d in re.findall(r'block parity with \S+: max \|diff\| = (\S+)', out)]
+    assert len(diffs) == 2 and max(diffs) < 1e-5, out
+    for mode in ('forward', 'forward+backward'):
+        rows = rows_of(out, mode)
+        assert [r[1] for r in rows] == ['ours', 'transformers', 'open_clip', 'ours_eva02'], out
+        assert all(re.fullmatch(r'\d+\.\d+x', r[-2]) for r in rows[1:]), out
+
+
+def test_bf16_autocast_against_fp32(bench, capsys):
+    """--what autocast times both dtypes and reports how far bf16 moves the embeddings; --dtype bf16 reaches the
+    tower comparison; --dtype is refused where it does not apply."""
+    bench('--what', 'autocast')
+    out = capsys.readouterr().out
+    cosines = [float(c) for c in re.findall(r'min cosine = (\S+)', out)]
+    assert len(cosines) == 2 and 0.99 < min(cosines) and max(cosines) < 1.0, out  # bf16 ran, close to fp32
+    bf16 = [r for r in rows_of(out, 'forward') if 'bf16' in r]
+    assert [r[1] for r in bf16] == ['ours', 'ours_eva02', 'matmul'], out
+    assert all(re.fullmatch(r'\d+\.\d+x', r[-2]) for r in bf16), out
+
+    bench('--dtype', 'bf16')
+    out = capsys.readouterr().out
+    assert 'bf16 autocast, CPU x1 threads' in out, out
+    diffs = [float(d) for d in re.findall(r'max \|diff\| of embeddings = \S+ raw, (\S+) L2-normalised', out)]
+    assert len(diffs) == 3 and max(diffs) < 0.05, out
+    with pytest.raises(SystemExit):
+        bench('--what', 'umg-index', '--dtype', 'bf16')

@@ -20,11 +20,28 @@ Two more measurements of the pretraining path:
     --what semseg            open-vocabulary semantic segmentation (trained and training-free segmentors, 150 and
                              847 classes) against the bare image tower at --img (tools/analysis/benchmark_semseg.py)
 
+And three that explain the figures:
+    --what roofline          the physical limit: FLOPs of our towers (torch.utils.flop_counter) and their achieved
+                             GFLOP/s against a plain matmul of the MLP's shape doing the same FLOPs, at the same dtype
+                             and thread count, interleaved; the ratio per round (a CPU's matmul peak drifts within
+                             minutes, so only interleaved ratios mean anything)
+    --what blocks            one transformer block of each tower (ours, transformers', open_clip's, our EVA02 one)
+                             on the same tokens, forward and forward+backward, interleaved: median and spread
+    --what autocast          bf16 autocast against fp32 for our towers and a plain matmul, interleaved, with the
+                             embeddings' deviation
+
+Ratios come with their spread: the ratio is taken within each round (both timed seconds apart) and its median and
+interquartile range over the rounds printed as "median [q1-q3]". --dtype bf16 runs the towers, blocks,
+token-reduction and roofline modes under torch.autocast (bf16); the default is fp32.
+
 Examples (the README's figures):
     python tools/analysis/benchmark.py --arch vitb16 --batch 8 --img 224 --rounds 5
     python tools/analysis/benchmark.py --what token-reduction --arch vitb16 --batch 8 --img 224 --rounds 5
     python tools/analysis/benchmark.py --what umg-index --lines 1000000
     python tools/analysis/benchmark.py --what semseg --img 512 --rounds 3
+    python tools/analysis/benchmark.py --what roofline --arch vitb16 --batch 8 --img 224 --rounds 5 [--dtype bf16]
+    python tools/analysis/benchmark.py --what blocks --arch vitb16 --batch 8 --img 224 --rounds 30
+    python tools/analysis/benchmark.py --what autocast --arch vitb16 --batch 8 --img 224 --rounds 5
 """
 import argparse
 import ctypes
@@ -36,6 +53,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
@@ -52,11 +70,13 @@ ARCHS = {  # open_clip vision/text configs; heads are 64 wide as in every publis
 }
 # Rows compared: (ours, reference). The EVA02 reference is timm's Eva, which open_clip's EVA02 models run.
 PAIRS = (('ours', 'transformers'), ('ours', 'open_clip'), ('ours_eva02', 'timm_eva02'))
+DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index', 'semseg'], default='towers')
+    parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index', 'semseg', 'roofline', 'blocks',
+                                           'autocast'], default='towers')
     parser.add_argument('--lines', type=int, default=1_000_000, help='records in the shard (umg-index)')
     parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
     parser.add_argument('--batch', type=int, default=8)
@@ -64,7 +84,14 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=5, help='timed rounds per model and mode (median reported)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch decides)')
-    return parser.parse_args(argv)
+    parser.add_argument('--dtype', choices=sorted(DTYPES), default='fp32',
+                        help='fp32, or bf16 autocast (towers, blocks, token-reduction, roofline; --what autocast '
+                        'compares both)')
+    args = parser.parse_args(argv)
+    if args.dtype != 'fp32' and args.what in ('umg-index', 'semseg', 'autocast'):
+        parser.error(f'--dtype {args.dtype} does not apply to --what {args.what}: leave --dtype at fp32 '
+                     '(--what autocast times fp32 and bf16 itself)')
+    return args
 
 
 class PeakMemory:
@@ -156,16 +183,228 @@ def build_towers(arch, img_size, device):
     return {k: m.to(device) for k, m in towers.items()}
 
 
-def run(model, name, x, backward):
-    if name == 'transformers':
-        out = model(pixel_values=x).image_embeds
-    elif name.startswith('ours'):
-        out = model.forward_features(x, with_dense=False)['global_embeds']
-    else:
-        out = model(x)
+def autocast(device, dtype):
+    """``torch.autocast`` to ``dtype`` (a key of DTYPES) on ``device``; a no-op for fp32."""
+    return torch.autocast(device.type, dtype=DTYPES[dtype], enabled=dtype != 'fp32')
+
+
+def run(model, name, x, backward, dtype='fp32'):
+    """The global embeddings of tower ``name`` (forward under ``dtype`` autocast), and a backward pass through them."""
+    with autocast(x.device, dtype):
+        if name == 'transformers':
+            out = model(pixel_values=x).image_embeds
+        elif name.startswith('ours'):
+            out = model.forward_features(x, with_dense=False)['global_embeds']
+        else:
+            out = model(x)
     if backward:
         out.float().square().mean().backward()
     return out
+
+
+def interleave(steps, rounds, device):
+    """Call every step once per round, round-robin (round 0 warms up): ``{name: [seconds per round]}``."""
+    times = {name: [] for name in steps}
+    for rnd in range(rounds + 1):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            if rnd:
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def spread(ratios):
+    """``'median [q1-q3]'`` of per-round ratios."""
+    q = statistics.quantiles(ratios, n=4, method='inclusive') if len(ratios) > 1 else ratios * 3
+    return f'{statistics.median(ratios):.2f}x [{q[0]:.2f}-{q[2]:.2f}]'
+
+
+def train_step(model, name, x, backward, dtype):
+    """One timed call: forward (no grad) or forward+backward with fresh gradients."""
+    def step():
+        model.zero_grad(set_to_none=True)
+        with torch.set_grad_enabled(backward):
+            run(model, name, x, backward, dtype)
+    return step
+
+
+def count_flops(step):
+    """Floating-point operations of one call of ``step`` (matmuls, convolutions and attention, as
+    ``torch.utils.flop_counter`` counts them: 2 per multiply-add)."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def our_tower_cfgs(arch, img_size, output_dims=None):
+    """Configs of our OpenAI-style tower (and the EVA02 one where the size has it) at ``arch``."""
+    a = ARCHS[arch]
+    cfgs = dict(ours=dict(type='umgclip_mm.UMGCLIPViT', img_size=img_size, patch_size=a['patch_size'],
+                          embed_dims=a['width'], num_layers=a['layers'], num_heads=a['width'] // 64,
+                          output_dims=output_dims or a['embed_dim']))
+    if a.get('eva02'):
+        cfgs['ours_eva02'] = dict(type='umgclip_mm.EVA02CLIPViT', arch=a['eva02'], img_size=img_size,
+                                  output_dims=output_dims or a['embed_dim'])
+    return cfgs
+
+
+def build_our_towers(args, device):
+    from umgclip_mm.registry import MODELS
+    torch.manual_seed(0)
+    return {name: MODELS.build(cfg).to(device) for name, cfg in our_tower_cfgs(args.arch, args.img).items()}
+
+
+def mlp_matmul(args, device, dtype):
+    """Operands ``[M, K] @ [K, N]`` of the MLP's first GEMM (M: tokens in the batch, K: width, N: 4 x width) and an
+    output buffer, in ``dtype``: the plain matmul the towers are measured against."""
+    a = ARCHS[args.arch]
+    m = args.batch * (1 + (args.img // a['patch_size'])**2)
+    g = torch.Generator().manual_seed(0)
+    lhs = torch.randn(m, a['width'], generator=g).to(device, DTYPES[dtype])
+    rhs = torch.randn(a['width'], 4 * a['width'], generator=g).to(device, DTYPES[dtype])
+    return lhs, rhs, torch.empty(m, 4 * a['width'], device=device, dtype=DTYPES[dtype])
+
+
+def matmul_step(operands, reps):
+    lhs, rhs, out = operands
+
+    def step():
+        for _ in range(reps):
+            torch.mm(lhs, rhs, out=out)
+    return step
+
+
+def bench_roofline(args, device):
+    """Achieved GFLOP/s of our towers against a plain matmul doing the same FLOPs, interleaved."""
+    towers = build_our_towers(args, device)
+    x = torch.randn(args.batch, 3, args.img, args.img, device=device)
+    operands = mlp_matmul(args, device, args.dtype)
+    shape = 'x'.join(map(str, (*operands[0].shape, operands[1].shape[1])))
+    mm_flops = count_flops(matmul_step(operands, 1))
+    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
+    print(f'\nroofline, ViT {args.arch} at {args.img}px, batch {args.batch}, {args.dtype}, {dev}, {args.rounds} rounds '
+          'interleaved; matmul: the MLP GEMM repeated to the OpenAI-style tower\'s FLOPs')
+    print(f"{'mode':<17}{'model':<27}{'GFLOP':>9}{'s':>9}{'GFLOP/s':>9}   of matmul, per round: median [IQR]")
+    results = {}
+    for mode in ('forward', 'forward+backward'):
+        backward = mode != 'forward'
+        steps = {}
+        for name, model in towers.items():
+            model.train(backward)
+            steps[name] = train_step(model, name, x, backward, args.dtype)
+        flops = {name: count_flops(step) for name, step in steps.items()}
+        reps = max(1, round(flops['ours'] / mm_flops))
+        mm = f'matmul {shape} x{reps}'
+        steps[mm] = matmul_step(operands, reps)
+        flops[mm] = count_flops(steps[mm])
+        times = interleave(steps, args.rounds, device)
+        rate = {name: [flops[name] / t / 1e9 for t in ts] for name, ts in times.items()}
+        results[mode] = {}
+        for name, ts in times.items():
+            rel = [r / m for r, m in zip(rate[name], rate[mm])]
+            results[mode][name] = statistics.median(rel)
+            print(f'{mode:<17}{name:<27}{flops[name] / 1e9:>9.4g}{statistics.median(ts):>9.3f}'
+                  f'{flops[name] / statistics.median(ts) / 1e9:>9.1f}   {spread(rel) if name != mm else ""}')
+    return results
+
+
+def build_blocks(towers, rope):
+    """The first transformer block of each tower: ``{name: (module, callable on tokens [B, N, C])}``."""
+    ours = towers['ours'].transformer.layers[0]
+    hf = towers['transformers'].vision_model.encoder.layers[0]
+    oc = towers['open_clip'].transformer
+    blocks = dict(ours=(ours, ours), transformers=(hf, lambda t: hf(t, None, None)[0]))
+    blocks['open_clip'] = (oc.resblocks[0], oc.resblocks[0] if getattr(oc, 'batch_first', True) else
+                           lambda t: oc.resblocks[0](t.transpose(0, 1)).transpose(0, 1))
+    if 'ours_eva02' in towers:
+        eva = towers['ours_eva02']
+        blocks['ours_eva02'] = (eva.trunk.blocks[0], lambda t: eva.run_block(0, t, None, rope))
+    return blocks
+
+
+def bench_blocks(args, device):
+    """One block of each tower on the same tokens, forward and forward+backward, interleaved."""
+    towers = build_towers(args.arch, args.img, device)
+    img = torch.randn(args.batch, 3, args.img, args.img, device=device)
+    with torch.no_grad():
+        x = towers['ours'].embed(img)[0]
+        rope = towers['ours_eva02'].embed(img)[2] if 'ours_eva02' in towers else None
+    blocks = build_blocks(towers, rope)
+    with torch.no_grad(), autocast(device, args.dtype):
+        ref = blocks['ours'][1](x)
+        for name in ('transformers', 'open_clip'):
+            print(f'block parity with {name}: max |diff| = {(blocks[name][1](x) - ref).abs().max():.2e}')
+    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
+    print(f'\none transformer block, ViT {args.arch} at {args.img}px ({x.shape[1]} tokens), batch {args.batch}, '
+          f'{args.dtype}, {dev}, {args.rounds} rounds interleaved')
+    print(f"{'mode':<17}{'block':<14}{'ms':>8}{'IQR ms':>16}   ours/it speed, per round: median [IQR]")
+    results = {}
+    for mode in ('forward', 'forward+backward'):
+        backward = mode != 'forward'
+        xin = x.detach().requires_grad_(backward)
+
+        def step(module, block):
+            def call():
+                module.train(backward)
+                module.zero_grad(set_to_none=True)
+                xin.grad = None
+                with torch.set_grad_enabled(backward):
+                    with autocast(device, args.dtype):
+                        out = block(xin)
+                    if backward:
+                        out.float().square().mean().backward()
+            return call
+
+        times = interleave({name: step(*mb) for name, mb in blocks.items()}, args.rounds, device)
+        results[mode] = {}
+        for name, ts in times.items():
+            q = statistics.quantiles(ts, n=4, method='inclusive') if len(ts) > 1 else ts * 3
+            rel = [t / o for t, o in zip(ts, times['ours'])]
+            results[mode][name] = statistics.median(rel)
+            print(f'{mode:<17}{name:<14}{statistics.median(ts) * 1e3:>8.1f}{q[0] * 1e3:>8.1f}-{q[2] * 1e3:<7.1f}   '
+                  f'{spread(rel) if name != "ours" else ""}')
+    return results
+
+
+def bench_autocast(args, device):
+    """bf16 autocast against fp32: our towers and a plain matmul, interleaved, with the embeddings' deviation."""
+    towers = build_our_towers(args, device)
+    x = torch.randn(args.batch, 3, args.img, args.img, device=device)
+    with torch.no_grad():
+        for name, model in towers.items():
+            model.eval()
+            ref, low = (F.normalize(run(model, name, x, False, dt).float(), dim=-1) for dt in DTYPES)
+            print(f'{name}: bf16 autocast against fp32, max |diff| of L2-normalised embeddings = '
+                  f'{(ref - low).abs().max():.2e}, min cosine = {(ref * low).sum(-1).min():.5f}')
+    matmuls = {dt: mlp_matmul(args, device, dt) for dt in DTYPES}
+    shape = 'x'.join(map(str, (*matmuls['fp32'][0].shape, matmuls['fp32'][1].shape[1])))
+    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
+    print(f'\nbf16 autocast against fp32, ViT {args.arch} at {args.img}px, batch {args.batch}, {dev}, '
+          f'{args.rounds} rounds interleaved')
+    print(f"{'mode':<17}{'model':<27}{'dtype':<6}{'images/s':>9}   bf16/fp32 speed, per round: median [IQR]")
+    results = {}
+    for mode in ('forward', 'forward+backward'):
+        backward = mode != 'forward'
+        steps = {}
+        for name, model in towers.items():
+            model.train(backward)
+            for dt in DTYPES:
+                steps[name, dt] = train_step(model, name, x, backward, dt)
+        mm = f'matmul {shape} x10'
+        for dt in DTYPES:
+            steps[mm, dt] = matmul_step(matmuls[dt], 10)
+        times = interleave(steps, args.rounds, device)
+        results[mode] = {}
+        for (name, dt), ts in times.items():
+            rel = [f / t for f, t in zip(times[name, 'fp32'], ts)]
+            if dt == 'bf16':
+                results[mode][name] = statistics.median(rel)
+            ips = f'{args.batch / statistics.median(ts):>9.2f}' if name in towers else f'{"":>9}'
+            print(f'{mode:<17}{name:<27}{dt:<6}{ips}   {spread(rel) if dt != "fp32" else ""}')
+    return results
 
 
 def bench_umg_index(args):
@@ -200,9 +439,7 @@ def bench_umg_index(args):
 def bench_token_reduction(args, device):
     """Training-step time of our image tower with and without 75% token reduction."""
     from umgclip_mm.registry import MODELS
-    a = ARCHS[args.arch]
-    base = dict(type='umgclip_mm.UMGCLIPViT', img_size=args.img, patch_size=a['patch_size'], embed_dims=a['width'],
-                num_layers=a['layers'], num_heads=a['width'] // 64, output_dims=a['embed_dim'])
+    base = our_tower_cfgs(args.arch, args.img)['ours']
     variants = {'none': None, 'cluster 75%': dict(type='cluster', keep_ratio=0.25),
                 'random 75%': dict(type='random', keep_ratio=0.25)}
     torch.manual_seed(0)
@@ -217,15 +454,16 @@ def bench_token_reduction(args, device):
         for name, model in towers.items():
             model.zero_grad(set_to_none=True)
             t0 = time.perf_counter()
-            out = model.forward_features(x)
-            (out['global_embeds'].square().mean() + out['dense_proj'].square().mean()).backward()
+            with autocast(device, args.dtype):
+                out = model.forward_features(x)
+            (out['global_embeds'].float().square().mean() + out['dense_proj'].float().square().mean()).backward()
             if device.type == 'cuda':
                 torch.cuda.synchronize(device)
             if rnd:
                 times[name].append(time.perf_counter() - t0)
     ref = statistics.median(times['none'])
     print(f'\ntoken reduction, ViT {args.arch} at {args.img}px, batch {args.batch}, forward+backward (global and '
-          f'dense outputs), median of {args.rounds} rounds')
+          f'dense outputs), median of {args.rounds} rounds' + (', bf16 autocast' if args.dtype == 'bf16' else ''))
     for name, t in times.items():
         med = statistics.median(t)
         print(f'{name:<14}{med:8.3f} s/step   speed-up {ref / med:.2f}x')
@@ -241,6 +479,12 @@ def main(argv=None):
         return bench_umg_index(args)
     if args.what == 'token-reduction':
         return bench_token_reduction(args, device)
+    if args.what == 'roofline':
+        return bench_roofline(args, device)
+    if args.what == 'blocks':
+        return bench_blocks(args, device)
+    if args.what == 'autocast':
+        return bench_autocast(args, device)
     if args.what == 'semseg':
         sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
         from benchmark_semseg import main as bench_semseg
@@ -253,8 +497,8 @@ def main(argv=None):
         for mine, name in PAIRS:
             if name not in towers:
                 continue
-            ref = run(towers[mine], mine, x, False)
-            out = run(towers[name], name, x, False)
+            ref = run(towers[mine], mine, x, False, args.dtype).float()
+            out = run(towers[name], name, x, False, args.dtype).float()
             raw = (out - ref).abs().max()
             normed = (F.normalize(out, dim=-1) - F.normalize(ref, dim=-1)).abs().max()
             print(f'parity with {name}: max |diff| of embeddings = {raw:.2e} raw, {normed:.2e} L2-normalised')
@@ -269,7 +513,7 @@ def main(argv=None):
                 model.zero_grad(set_to_none=True)
                 with torch.set_grad_enabled(backward):
                     t0 = time.perf_counter()
-                    run(model, name, x, backward)
+                    run(model, name, x, backward, args.dtype)
                     if device.type == 'cuda':
                         torch.cuda.synchronize(device)
                     dt = time.perf_counter() - t0
@@ -284,11 +528,12 @@ def main(argv=None):
             model.train(backward)
             model.zero_grad(set_to_none=True)
             with torch.set_grad_enabled(backward), PeakMemory(device) as mem:
-                run(model, name, x, backward)
+                run(model, name, x, backward, args.dtype)
             rows[name][1] = mem.peak
 
     dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
-    print(f'\nViT {args.arch}, {args.img}px, batch {args.batch}, fp32, {dev}, median of {args.rounds} rounds')
+    precision = 'fp32' if args.dtype == 'fp32' else f'{args.dtype} autocast'
+    print(f'\nViT {args.arch}, {args.img}px, batch {args.batch}, {precision}, {dev}, median of {args.rounds} rounds')
     print(f"{'mode':<17}{'model':<14}{'images/s':>10}{'peak MiB':>10}{'ours/it speed':>15}{'ours/it mem':>13}")
     mine_of = {ref: mine for mine, ref in PAIRS}
     for mode, rows in results.items():
