@@ -103,3 +103,15 @@ def test_bf16_autocast_against_fp32(bench, capsys):
     assert len(diffs) == 3 and max(diffs) < 0.05, out
     with pytest.raises(SystemExit):
         bench('--what', 'umg-index', '--dtype', 'bf16')
+
+
+def test_onnxruntime_against_torch(bench, capsys):
+    """--what onnx exports both encoders of a tiny UMG-CLIP, checks onnxruntime's outputs against PyTorch's and
+    times the two round by round."""
+    bench('--what', 'onnx', '--img', '64')
+    out = capsys.readouterr().out
+    rows = {r[0]: r for r in (line.split() for line in out.splitlines()) if r[:1] in (['image'], ['text'])}
+    assert sorted(rows) == ['image', 'text'], out
+    for r in rows.values():
+        assert float(r[1]) > 0 and float(r[2]) > 0 and re.fullmatch(r'\d+\.\d+x', r[3]), out
+        assert float(r[-1]) < 1e-4, out  # the exported graph computes what PyTorch does

@@ -29,6 +29,8 @@ And three that explain the figures:
                              on the same tokens, forward and forward+backward, interleaved: median and spread
     --what autocast          bf16 autocast against fp32 for our towers and a plain matmul, interleaved, with the
                              embeddings' deviation
+    --what onnx              onnxruntime against PyTorch on the CPU for both exported encoders
+                             (tools/deployment/export_onnx.py), interleaved, with the largest difference
 
 Ratios come with their spread: the ratio is taken within each round (both timed seconds apart) and its median and
 interquartile range over the rounds printed as "median [q1-q3]". --dtype bf16 runs the towers, blocks,
@@ -42,9 +44,12 @@ Examples (the README's figures):
     python tools/analysis/benchmark.py --what roofline --arch vitb16 --batch 8 --img 224 --rounds 5 [--dtype bf16]
     python tools/analysis/benchmark.py --what blocks --arch vitb16 --batch 8 --img 224 --rounds 30
     python tools/analysis/benchmark.py --what autocast --arch vitb16 --batch 8 --img 224 --rounds 5
+    python tools/analysis/benchmark.py --what onnx --arch vitb16 --batch 8 --img 224 --rounds 5
 """
 import argparse
+import contextlib
 import ctypes
+import io
 import os.path as osp
 import statistics
 import sys
@@ -76,7 +81,7 @@ DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index', 'semseg', 'roofline', 'blocks',
-                                           'autocast'], default='towers')
+                                           'autocast', 'onnx'], default='towers')
     parser.add_argument('--lines', type=int, default=1_000_000, help='records in the shard (umg-index)')
     parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
     parser.add_argument('--batch', type=int, default=8)
@@ -88,7 +93,7 @@ def parse_args(argv=None):
                         help='fp32, or bf16 autocast (towers, blocks, token-reduction, roofline; --what autocast '
                         'compares both)')
     args = parser.parse_args(argv)
-    if args.dtype != 'fp32' and args.what in ('umg-index', 'semseg', 'autocast'):
+    if args.dtype != 'fp32' and args.what in ('umg-index', 'semseg', 'autocast', 'onnx'):
         parser.error(f'--dtype {args.dtype} does not apply to --what {args.what}: leave --dtype at fp32 '
                      '(--what autocast times fp32 and bf16 itself)')
     return args
@@ -407,6 +412,65 @@ def bench_autocast(args, device):
     return results
 
 
+def bench_onnx(args, device):
+    """onnxruntime against PyTorch on the CPU: a random-weight UMG-CLIP of ``--arch`` exported by
+    tools/deployment/export_onnx.py (image encoder: global and dense embeddings in one pass; text encoder), both
+    run round by round on the same inputs; prints the largest difference and the per-round speed ratio."""
+    import tempfile
+
+    import onnxruntime as ort
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'deployment'))
+    import export_onnx
+
+    from umgclip_mm.registry import MODELS
+    if device.type != 'cpu':
+        raise SystemExit('--what onnx compares onnxruntime and PyTorch on the CPU: run it with --device cpu')
+    a = ARCHS[args.arch]
+    torch.manual_seed(0)
+    text = dict(type='umgclip_mm.UMGCLIPTextEncoder', embed_dims=a['text_width'], num_layers=a['text_layers'],
+                num_heads=a['text_width'] // 64, output_dims=a['embed_dim'])
+    clip = MODELS.build(dict(type='umgclip_mm.UMGCLIP', backbone=our_tower_cfgs(args.arch, args.img)['ours'],
+                             text_encoder=text)).eval()
+    with tempfile.TemporaryDirectory() as out:
+        geometry = export_onnx.image_geometry(clip, [args.img])
+        with contextlib.redirect_stdout(io.StringIO()):
+            export_onnx.export(clip, out, geometry, export_onnx.MAX_OPSET)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if args.threads:
+            options.intra_op_num_threads = args.threads
+        sessions = {name: ort.InferenceSession(osp.join(out, f'{name}_encoder.onnx'), options,
+                                               providers=['CPUExecutionProvider']) for name in ('image', 'text')}
+        pixels = torch.randn(args.batch, 3, args.img, args.img)
+        tokens = clip.text_encoder.tokenizer([f'a photo of a thing number {i}' for i in range(args.batch * 8)])
+        modules = dict(image=export_onnx.ImageEncoder(clip).eval(), text=export_onnx.TextEncoder(clip).eval())
+        inputs = dict(image=(pixels, export_onnx.IMAGE_INPUT), text=(tokens, export_onnx.TEXT_INPUT))
+        print(f'onnxruntime {ort.__version__} against PyTorch {torch.__version__}, CPU, {torch.get_num_threads()} '
+              f'threads; {args.arch}, {args.batch} images at {args.img} px, {len(tokens)} texts; '
+              f'{args.rounds} rounds after a warm-up')
+        print(f'{"encoder":8} {"torch ms":>9} {"ort ms":>9}   ort/torch speed, per round: median [IQR]   max |diff|')
+        for name in ('image', 'text'):
+            x, key = inputs[name]
+            times = dict(torch=[], ort=[])
+            with torch.no_grad():
+                want = modules[name](x)
+                got = sessions[name].run(None, {key: x.numpy()})
+                want = want if isinstance(want, tuple) else (want, )
+                diff = max((torch.from_numpy(g) - w).abs().max().item() for g, w in zip(got, want))
+                for rnd in range(args.rounds + 1):
+                    t0 = time.perf_counter()
+                    modules[name](x)
+                    t1 = time.perf_counter()
+                    sessions[name].run(None, {key: x.numpy()})
+                    t2 = time.perf_counter()
+                    if rnd:
+                        times['torch'].append(t1 - t0)
+                        times['ort'].append(t2 - t1)
+            ratios = [t / o for t, o in zip(times['torch'], times['ort'])]
+            print(f'{name:8} {1e3 * statistics.median(times["torch"]):9.1f} {1e3 * statistics.median(times["ort"]):9.1f}'
+                  f'   {spread(ratios):<40} {diff:.1e}')
+
+
 def bench_umg_index(args):
     """Bytes per image of UMGDataset's index over a shard of ``args.lines`` realistic records."""
     import json
@@ -485,6 +549,8 @@ def main(argv=None):
         return bench_blocks(args, device)
     if args.what == 'autocast':
         return bench_autocast(args, device)
+    if args.what == 'onnx':
+        return bench_onnx(args, device)
     if args.what == 'semseg':
         sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
         from benchmark_semseg import main as bench_semseg
