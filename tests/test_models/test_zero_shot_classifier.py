@@ -72,7 +72,8 @@ def test_logits_through_the_config_equal_a_hand_computation(converted_hf_clip, t
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
     # the weights are the converted_hf_clip ones (the checkpoint's keys were mapped to clip.*)
     state = torch.load(ckpt, weights_only=True)['state_dict']
-    torch.testing.assert_close(model.clip.logit_scale, state['logit_scale'])
+    # CLIP's 0-d logit_scale loads into our one-element parameter
+    torch.testing.assert_close(model.clip.logit_scale.reshape(()), state['logit_scale'].reshape(()))
     samples = model.test_step(batch)
     torch.testing.assert_close(torch.stack([s.pred_score for s in samples]), expected.softmax(-1))
     assert [int(s.pred_label) for s in samples] == expected.argmax(-1).tolist()
