@@ -13,7 +13,9 @@ class FSDPStrategy(MMEngineFSDPStrategy):
 
     - **Resume.** mmengine 0.10 calls ``FSDP.optim_state_dict_to_load(state_dict, model, optimizer)``, the argument
       order of torch 1.13; torch 2 takes ``(model, optim, optim_state_dict)``, so every ``--resume`` of a sharded
-      run failed (``TypeError: unhashable type: 'dict'``). Here the arguments are passed by name.
+      run failed (``TypeError: unhashable type: 'dict'``). Here the arguments are passed by name. Weights, data
+      position and schedule resume exactly; the AdamW moments do not (torch's conversion misplaces some of them;
+      docs/distributed.md, tests/test_tools/test_sharded_training.py).
     - **CPU processes.** mmengine passes ``device_id=LOCAL_RANK``, which FSDP reads as a CUDA device; without CUDA
       the wrapper gets the CPU device instead (gloo; what the tests run). With CUDA nothing changes.
 
