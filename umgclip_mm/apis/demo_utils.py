@@ -597,33 +597,3 @@ def add_run_arguments(parser) -> None:
                         help='print each image\'s latency split into load, text, tower, head, ensemble and draw')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config entries, e.g. test_dataloader.dataset.pipeline.1.scale="(512,512)"')
-
-
-def demo_model(args, task: str, min_classes: int = 1):
-    """What every demo does first, from its parsed command line (``image``, ``config``, ``checkpoint``, ``vocab``,
-    ``vocab_file``, ``no_ensemble``, ``device``): check the inputs, build ``task``'s model from the config with the
-    checkpoint's weights and point it at the vocabulary. Bad input ends the program with the message.
-
-    Args:
-        args (argparse.Namespace): The demo's arguments.
-        task (str): ``'semseg'`` or ``'detection'`` (:data:`TASKS`).
-        min_classes (int): Fewest classes the task accepts.
-
-    Returns:
-        tuple: the image (RGB ``uint8`` ``[H, W, 3]``) and the model, its test vocabulary set.
-    """
-    try:
-        image = check_input_files(args.image, args.config, args.checkpoint)
-        entries = vocabulary_entries(args.vocab, args.vocab_file, min_classes=min_classes)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(str(err))
-    cfg = Config.fromfile(args.config)
-    try:
-        notes = prepare_task_config(cfg, task, ensemble=not args.no_ensemble, num_classes=len(entries))
-        model = load_task_model(cfg, args.checkpoint, device=args.device, task=task)
-    except ValueError as err:
-        raise SystemExit(f'{args.config}: {err}')
-    for note in notes:
-        print(note)
-    model.set_test_vocabulary(entries)
-    return image, model
