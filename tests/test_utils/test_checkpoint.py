@@ -158,3 +158,73 @@ def test_resume_without_any_whole_checkpoint_says_what_to_do(tmp_path):
     work = work_dir_with(tmp_path, good=[], damaged=[3, 6], latest=6)
     with pytest.raises(FileNotFoundError, match=r'iter_6.pth .*is empty \(0 bytes\).*found: iter_3.pth.*--resume'):
         resume_checkpoint(work)
+
+
+# ------------------------------------------------------------------------------- sharded (DCP) checkpoint dirs
+def sharded_work_dir(tmp_path, iters, latest):
+    """Sharded checkpoints iter_<it>/ of a small model and its AdamW state (one process), last_checkpoint naming
+    iter_<latest>."""
+    from umgclip_mm.engine.fsdp_checkpoint import save_sharded_checkpoint
+    for it in iters:
+        torch.manual_seed(it)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2))
+        optimizer = torch.optim.AdamW(model.parameters())
+        model(torch.randn(3, 4)).sum().backward()
+        optimizer.step()
+        save_sharded_checkpoint(str(tmp_path / f'iter_{it}'), model, optimizer, dict(meta=dict(iter=it)))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / f'iter_{latest}'))
+    return str(tmp_path)
+
+
+def test_resume_skips_a_partial_sharded_checkpoint(tmp_path, monkeypatch):
+    """A shard missing, a shard cut, the index missing (a save that did not finish), meta.pth cut: each makes
+    --resume take the previous whole sharded checkpoint, with a warning naming what is wrong."""
+    logged = []
+    monkeypatch.setattr('mmengine.logging.print_log', lambda msg, **kw: logged.append(msg))
+    work = sharded_work_dir(tmp_path, [2, 4], latest=4)
+    assert resume_checkpoint(work) == osp.join(work, 'iter_4')  # whole: taken as it is
+    latest = tmp_path / 'iter_4'
+    shard = next(latest.glob('*.distcp'))
+    data = shard.read_bytes()
+    for damage, expected in [(lambda: shard.write_bytes(data[:len(data) // 2]), 'is truncated (its shard'),
+                             (lambda: shard.unlink(), 'is incomplete (its shard'),
+                             (lambda: (latest / '.metadata').rename(latest / 'index'), 'no .metadata'),
+                             (lambda: (latest / 'meta.pth').write_bytes(b''), 'meta.pth is empty')]:
+        damage()
+        assert checkpoint_damage(str(latest)) is not None
+        assert resume_checkpoint(work) == osp.join(work, 'iter_2'), damage
+        assert expected in logged[-1] and 'resuming from the previous one' in logged[-1], logged[-1]
+        shard.write_bytes(data)
+        if (latest / 'index').exists():
+            (latest / 'index').rename(latest / '.metadata')
+    assert resume_checkpoint(work) is not None
+
+
+def test_sharded_index_that_would_run_code_is_refused(tmp_path):
+    from umgclip_mm.utils.checkpoint import read_sharded_metadata
+    work = sharded_work_dir(tmp_path, [1], latest=1)
+    marker = tmp_path / 'pwned'
+    with open(osp.join(work, 'iter_1', '.metadata'), 'wb') as f:
+        pickle.dump(_RunsCode(marker), f)
+    with pytest.raises(UnsafeCheckpointError, match='posix.system|os.system'):
+        read_sharded_metadata(osp.join(work, 'iter_1'))
+    assert not marker.exists()
+    assert 'is damaged' in checkpoint_damage(osp.join(work, 'iter_1'))
+
+
+def test_sharded_tensors_read_back(tmp_path):
+    """What save_sharded_checkpoint wrote reads back tensor by tensor (weights and both moments)."""
+    from umgclip_mm.engine.fsdp_checkpoint import read_sharded_tensors
+    work = sharded_work_dir(tmp_path, [3], latest=3)
+    torch.manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2))
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    weights = dict(read_sharded_tensors(osp.join(work, 'iter_3')))
+    assert sorted(weights) == sorted(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert torch.equal(weights[k], v), k
+    state = dict(read_sharded_tensors(osp.join(work, 'iter_3'), 'optimizer.state.'))
+    assert torch.equal(state['1.weight.exp_avg'], optimizer.state[model[1].weight]['exp_avg'])
+    assert torch.equal(state['1.weight.exp_avg_sq'], optimizer.state[model[1].weight]['exp_avg_sq'])

@@ -1,9 +1,16 @@
-"""Safe checkpoint loading under torch's ``weights_only`` unpickler.
+"""Safe checkpoint loading under torch's ``weights_only`` unpickler, and sharded (DCP) checkpoints.
 
 torch >= 2.6 unpickles checkpoints with ``weights_only=True``: only tensors, plain containers and allow-listed
 classes. mmengine stores a few more (its ``HistoryBuffer`` and numpy arrays / scalars in the message hub), so a
 plain ``resume=True`` fails. We allow-list exactly those classes, never ``weights_only=False``: a checkpoint whose
 pickle names anything else (``os.system``, an arbitrary class) is refused before any of it runs.
+
+A sharded checkpoint (``FSDPStrategy(state_dict_cfg='sharded')``) is a directory in the format of
+``torch.distributed.checkpoint`` (DCP): every rank writes its shard of the weights and of AdamW's moments
+(``__<rank>_0.distcp``), the coordinator writes the index (``.metadata``) last, and rank 0 writes ``meta.pth``
+(step, schedulers, message hub, the optimizer's parameter groups: an ordinary weights-only file) first. DCP reads
+``.metadata`` with a plain ``pickle.load``; :func:`read_sharded_metadata` reads it with an unpickler that knows
+DCP's metadata classes and nothing else (``umgclip_mm.engine.sharded_checkpoint`` saves and loads them).
 """
 import logging
 import os
@@ -17,7 +24,16 @@ import numpy as np
 import torch
 
 __all__ = ['UnsafeCheckpointError', 'checkpoint_safe_globals', 'register_checkpoint_safe_globals',
-           'load_checkpoint_file', 'check_checkpoint_format', 'checkpoint_damage', 'resume_checkpoint']
+           'load_checkpoint_file', 'check_checkpoint_format', 'checkpoint_damage', 'resume_checkpoint',
+           'SHARDED_META_FILE', 'SHARDED_MODEL_PREFIX', 'is_sharded_checkpoint', 'read_sharded_metadata',
+           'sharded_checkpoint_damage']
+
+# rank 0's ordinary file inside a sharded checkpoint directory: everything but the sharded tensors
+SHARDED_META_FILE = 'meta.pth'
+_DCP_METADATA_FILE = '.metadata'
+# where a sharded checkpoint keeps the model's tensors (DCP flattens nested dicts with dots)
+SHARDED_MODEL_PREFIX = 'state_dict.'
+
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -87,12 +103,16 @@ def checkpoint_damage(path: str) -> Optional[str]:
     directory is read (zipfile, a few kB), ``data.pkl`` must be listed in it and every member must end inside the
     file. A file in torch's legacy (pickle) format cannot be checked without loading it and is taken as whole.
 
+    A directory is a sharded checkpoint, checked by :func:`sharded_checkpoint_damage`.
+
     Args:
-        path (str): A checkpoint file.
+        path (str): A checkpoint file, or a sharded checkpoint's directory.
 
     Returns:
         str | None: What is wrong (``'is empty (0 bytes)'``, ``'is truncated (...)'``, ...), or None.
     """
+    if osp.isdir(path):
+        return sharded_checkpoint_damage(path)
     if not osp.isfile(path):
         return 'does not exist'
     size = osp.getsize(path)
@@ -123,7 +143,8 @@ def resume_checkpoint(work_dir: str) -> Optional[str]:
     mmengine resumes from the file that ``WORK_DIR/last_checkpoint`` names. When that file is empty, truncated or
     gone (:func:`checkpoint_damage`), this returns the newest whole checkpoint before it instead (the same name
     with a smaller number: ``iter_2.pth`` before ``iter_4.pth``), with a warning that names both, so a run cut
-    while saving continues instead of failing.
+    while saving continues instead of failing. Sharded checkpoints (directories) are treated alike: one whose
+    index is missing (the save did not finish) or whose shards are missing or cut is skipped.
 
     Args:
         work_dir (str): The run's work dir.
@@ -197,3 +218,102 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
             f'it could run code. Nothing of it was executed. If the file is a trusted model from another tool, '
             f'export its state_dict to .safetensors (or convert it with tools/model_converters/clip2umgclip.py). '
             f'torch said: {str(err).splitlines()[0] if str(err) else err!r}') from err
+
+
+# ------------------------------------------------------------------------------------------ sharded checkpoints
+def is_sharded_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a sharded (DCP) checkpoint directory: one holding ``.metadata`` or ``meta.pth``."""
+    return osp.isdir(path) and any(osp.isfile(osp.join(path, name)) for name in (_DCP_METADATA_FILE,
+                                                                                 SHARDED_META_FILE))
+
+
+class _DCPMetadataUnpickler(pickle.Unpickler):
+    """Resolves only what DCP's index holds: its metadata data classes and enum, the per-entry storage info,
+    ``torch.Size``, torch's dtypes, layouts (by name, through ``torch.serialization._get_layout``) and memory
+    formats, and the checkpoint's path (``pathlib``). Anything else is refused before it runs."""
+
+    _MODULES = ('torch.distributed.checkpoint.metadata', 'torch.distributed.checkpoint.filesystem')
+
+    def find_class(self, module: str, name: str) -> Any:
+        import dataclasses
+        import enum
+        import importlib
+        if module in self._MODULES:
+            obj = getattr(importlib.import_module(module), name, None)
+            if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
+                return obj
+        elif module == 'torch' and name == 'Size':
+            return torch.Size
+        elif module == 'torch.serialization' and name == '_get_layout':  # a layout by its name, nothing else
+            return torch.serialization._get_layout
+        elif module == 'torch' and isinstance(getattr(torch, name, None),
+                                              (torch.dtype, torch.layout, torch.memory_format)):
+            return getattr(torch, name)
+        elif module == 'pathlib' and name in ('PosixPath', 'PurePosixPath', 'WindowsPath', 'PureWindowsPath'):
+            import pathlib  # the checkpoint's path, as the saving process gave it
+            return getattr(pathlib, name)
+        elif module == 'collections' and name == 'OrderedDict':
+            from collections import OrderedDict
+            return OrderedDict
+        raise UnsafeCheckpointError(f'refused {module}.{name} while reading a sharded checkpoint\'s index: only '
+                                    'torch.distributed.checkpoint\'s metadata classes are allowed')
+
+
+def read_sharded_metadata(path: str) -> Any:
+    """The index (``torch.distributed.checkpoint.metadata.Metadata``) of the sharded checkpoint ``path``.
+
+    Args:
+        path (str): A sharded checkpoint directory.
+
+    Raises:
+        FileNotFoundError: It has no ``.metadata`` (not a DCP checkpoint, or its save did not finish).
+        ValueError: ``.metadata`` is cut short.
+        UnsafeCheckpointError: ``.metadata`` names something other than DCP's metadata classes.
+    """
+    index = osp.join(path, _DCP_METADATA_FILE)
+    if not osp.isfile(index):
+        raise FileNotFoundError(f'{path} is no complete sharded checkpoint: it has no {_DCP_METADATA_FILE} (DCP '
+                                'writes it last, after every rank wrote its shard)')
+    with open(index, 'rb') as f:
+        try:
+            return _DCPMetadataUnpickler(f).load()
+        except (EOFError, pickle.UnpicklingError) as err:
+            if isinstance(err, UnsafeCheckpointError):
+                raise
+            raise ValueError(f'{index} is cut short ({osp.getsize(index)} bytes): {err}') from err
+
+
+def sharded_checkpoint_damage(path: str) -> Optional[str]:
+    """Why the sharded checkpoint directory ``path`` cannot be resumed from, or None if it is whole; reads the
+    index and the files' sizes, no tensor.
+
+    A save cut short leaves no ``.metadata`` (DCP writes it last) or no ``meta.pth``; a copy cut short leaves a
+    shard missing or shorter than the index says.
+
+    Args:
+        path (str): A sharded checkpoint directory.
+
+    Returns:
+        str | None: What is wrong, or None.
+    """
+    if not osp.isdir(path):
+        return 'does not exist'
+    meta_damage = checkpoint_damage(osp.join(path, SHARDED_META_FILE))
+    if meta_damage is not None:
+        return f'is incomplete (its {SHARDED_META_FILE} {meta_damage})'
+    try:
+        metadata = read_sharded_metadata(path)
+    except FileNotFoundError:
+        return f'is incomplete (no {_DCP_METADATA_FILE}: the save did not finish)'
+    except (ValueError, UnsafeCheckpointError) as err:
+        return f'is damaged ({err})'
+    needed = {}
+    for info in (metadata.storage_data or {}).values():
+        needed[info.relative_path] = max(needed.get(info.relative_path, 0), info.offset + info.length)
+    for name, size in sorted(needed.items()):
+        shard = osp.join(path, name)
+        if not osp.isfile(shard):
+            return f'is incomplete (its shard {name} is missing)'
+        if osp.getsize(shard) < size:
+            return f'is truncated (its shard {name} holds {osp.getsize(shard)} of {size} bytes)'
+    return None
