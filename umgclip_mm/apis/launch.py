@@ -70,8 +70,10 @@ def local_checkpoints(cfg: Config, skip_init_cfg: bool = False) -> List[Tuple[st
 def check_checkpoints_exist(cfg: Config, skip_init_cfg: bool = False) -> None:
     """Fail before building anything when a checkpoint the config names is not on disk (``skip_init_cfg``: only
     ``load_from``, for testing, where the runner never runs ``init_weights``)."""
+    from umgclip_mm.utils.checkpoint import is_sharded_checkpoint
     for where, path in local_checkpoints(cfg, skip_init_cfg):
-        if not osp.isfile(osp.expanduser(path)):
+        # load_from (--resume) may be a sharded checkpoint's directory (FSDPStrategy(state_dict_cfg='sharded'))
+        if not osp.isfile(osp.expanduser(path)) and not (where == 'load_from' and is_sharded_checkpoint(path)):
             name = osp.basename(str(path))
             if 'work_dirs' in str(path):
                 how = ('it is written by an earlier training run (the config\'s header names it; for the '
