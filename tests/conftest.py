@@ -2,8 +2,10 @@
 import copy
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -21,6 +23,13 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: end-to-end tests of minutes; run with --runslow (make test-all)')
+    # every test, and every tool a test runs, caches text embeddings in a throw-away folder, never in ~/.cache
+    os.environ['UMGCLIP_CACHE_DIR'] = config._umgclip_cache = tempfile.mkdtemp(prefix='umgclip_cache_')
+
+
+def pytest_unconfigure(config):
+    if getattr(config, '_umgclip_cache', None):
+        shutil.rmtree(config._umgclip_cache, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

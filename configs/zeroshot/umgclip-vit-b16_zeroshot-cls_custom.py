@@ -12,7 +12,7 @@ model = dict(
     type='umgclip_mm.ZeroShotClassifier',
     clip=_base_.umgclip_vitb16,
     vocab=_base_.classes,
-    vocab_encoder=dict(templates='openai_imagenet', cache_dir='work_dirs/text_embedding_cache'))
+    vocab_encoder=dict(templates='openai_imagenet'))
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]
 train_dataloader = None
 train_cfg = None

@@ -11,7 +11,7 @@ model = dict(
     type='umgclip_mm.ZeroShotClassifier',
     clip=_base_.umgclip_vitb16,
     vocab='openai_imagenet',
-    vocab_encoder=dict(templates='openai_imagenet', cache_dir='work_dirs/text_embedding_cache'))
+    vocab_encoder=dict(templates='openai_imagenet'))
 train_dataloader = None
 train_cfg = None
 val_cfg = None

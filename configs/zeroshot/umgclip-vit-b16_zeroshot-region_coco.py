@@ -14,7 +14,7 @@ model = dict(
     clip=_base_.umgclip_vitb16,
     vocab=coco,
     levels=('region', 'mask'),
-    vocab_encoder=dict(templates='openai_imagenet', cache_dir='work_dirs/text_embedding_cache'))
+    vocab_encoder=dict(templates='openai_imagenet'))
 test_evaluator = dict(type='umgclip_mm.ZeroShotRecognitionMetric', classes=coco, levels=('region', 'mask'))
 train_dataloader = None
 train_cfg = None

@@ -6,7 +6,7 @@
 _base_ = ['../_base_/models/zero_shot_segmentor.py', '../_base_/datasets/ov_semseg_pascal-voc-20.py',
           '../_base_/seg_runtime.py']
 default_scope = 'mmseg'
-model = dict(vocab=dict(_delete_=True, **_base_.vocab), vocab_encoder=dict(cache_dir='work_dirs/text_embedding_cache'))
+model = dict(vocab=dict(_delete_=True, **_base_.vocab))
 train_cfg = None
 val_cfg = None
 val_dataloader = None

@@ -90,3 +90,15 @@ def test_frozen_text_tower():
 def test_tokenizer_bigger_than_vocab_is_refused():
     with pytest.raises(ValueError, match='vocab_size'):
         build(vocab_size=100)
+
+
+def test_tokens_cut_after_the_longest_text_give_the_padded_embeddings():
+    """The causal mask keeps the end-of-text token from seeing the padding after it, so a batch cut to its longest
+    text (VocabularyEncoder's batches) embeds as the batch padded to the context length."""
+    torch.manual_seed(0)
+    enc = build()
+    ids = enc.tokenize(['a cat', 'a photo of a small dog', 'x'])
+    longest = int((ids > 0).sum(1).max())
+    assert longest < ids.shape[1]
+    with torch.no_grad():
+        assert (enc(ids[:, :longest]) - enc(ids)).abs().max() < 1e-6

@@ -23,7 +23,9 @@ model = dict(
     train_cfg=_base_.ov_mask2former_train_cfg,
     test_cfg=dict(mode='whole'),
     train_vocab=dict(dataset='mmseg.COCOStuffDataset'),  # mmseg's 171 COCO-Stuff class names
-    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),  # the default prompt templates
+    # the default prompt templates; class embeddings cached in the machine's shared folder ('default':
+    # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
+    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
     # FC-CLIP's geometric ensemble of the head's and the frozen UMG-CLIP's class probabilities; None turns it off
     ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.4, beta=0.8))
 # Checks the data sets' classes, the model's vocabularies and the metric's unseen list against each other before

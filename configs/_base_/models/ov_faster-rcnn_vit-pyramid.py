@@ -28,7 +28,9 @@ model = dict(
     # mmdet's default: COCO's 80 classes; configs replace it with their data set's (`dict(_delete_=True, ...)`,
     # e.g. OV-COCO's 48 base classes) and add its test_vocab
     train_vocab=dict(dataset='mmdet.CocoDataset'),
-    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),  # the default prompt templates
+    # the default prompt templates; class embeddings cached in the machine's shared folder ('default':
+    # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
+    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
     # F-VLM's geometric ensemble of the detector's and the frozen UMG-CLIP's region scores (docs/paper_notes.md);
     # None turns the region branch off
     ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.35, beta=0.65))

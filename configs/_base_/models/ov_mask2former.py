@@ -28,7 +28,9 @@ model = dict(
     test_cfg=dict(panoptic_on=True, semantic_on=False, instance_on=False, max_per_image=100, iou_thr=0.8,
                   object_mask_thr=0.0, filter_low_score=True),
     train_vocab=dict(dataset='mmdet.CocoPanopticDataset'),  # Mask2Former's default: COCO panoptic's 133 classes
-    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),  # the default prompt templates
+    # the default prompt templates; class embeddings cached in the machine's shared folder ('default':
+    # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
+    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
     # FC-CLIP's geometric ensemble of the head's and the frozen UMG-CLIP's class probabilities; None turns it off
     ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.4, beta=0.8))
 # Checks the data sets' classes, the model's vocabularies and the metric's unseen list against each other before

@@ -15,6 +15,6 @@ model = dict(
         test_cfg=dict(size_divisor=32)),
     # ADE20K-150 by default; configs replace it with their data set's (`dict(_delete_=True, **_base_.vocab)`)
     vocab=dict(class_list='ade20k_150'),
-    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir=None),
+    vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),  # the machine's shared cache
     test_cfg=dict(mode='whole'))
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]
