@@ -60,3 +60,20 @@ def test_package_data_ships_the_lists():
     finally:
         setuptools.setup = orig
     assert 'class_lists/*.txt' in captured['package_data']['umgclip_mm.vocabulary']
+
+
+def test_lvis_lists_split_mmdets_1203_classes_and_the_configs_use_them():
+    """lvis_v1_base_866 (frequent and common) and lvis_v1_rare_337 partition mmdet's LVISV1Dataset classes, each in
+    its label order; the OV-LVIS configs train on the base list and test on all 1203."""
+    from mmdet.datasets import LVISV1Dataset
+    from mmengine.config import Config
+    names = list(LVISV1Dataset.METAINFO['classes'])
+    base, rare = read_class_list('lvis_v1_base_866'), read_class_list('lvis_v1_rare_337')
+    assert (len(base), len(rare)) == (866, 337) and not set(base) & set(rare)
+    assert [n for n in names if n not in rare] == base and [n for n in names if n in rare] == rare
+    here = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(here, 'configs', 'fvlm', 'fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_ov-lvis.py'))
+    train, test = build_vocabulary(cfg.model.train_vocab), build_vocabulary(cfg.model.test_vocab)
+    assert train == build_vocabulary(base) and len(test) == 1203
+    assert test.unseen_names(train) == build_vocabulary(rare).names
+    assert cfg.train_dataloader.dataset.dataset.class_list == 'lvis_v1_base_866'

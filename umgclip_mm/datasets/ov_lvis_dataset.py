@@ -8,6 +8,7 @@ from mmdet.datasets import LVISV1Dataset
 from mmengine.fileio import get_local_path
 
 from umgclip_mm.registry import DATASETS
+from umgclip_mm.vocabulary import read_class_list
 from .ov_coco_dataset import missing_ann_file_message
 
 _MAKERS = (
@@ -68,6 +69,8 @@ class OVLVISDataset(LVISV1Dataset):
             Defaults to ``('r',)``.
         prepare_cmd (str, optional): The command named when ``ann_file`` is missing; by default found from the
             file name.
+        class_list (str, optional): The classes to number, as a shipped class list (``'lvis_v1_base_866'``, see
+            :func:`umgclip_mm.vocabulary.available_class_lists`) instead of ``metainfo=dict(classes=...)``.
         **kwargs: What ``mmdet.LVISV1Dataset`` takes.
     """
 
@@ -75,9 +78,16 @@ class OVLVISDataset(LVISV1Dataset):
                  *args,
                  novel_frequencies: Sequence[str] = ('r', ),
                  prepare_cmd: Optional[str] = None,
+                 class_list: Optional[str] = None,
                  **kwargs):
         self.novel_frequencies = tuple(novel_frequencies)
         self.prepare_cmd = prepare_cmd
+        if class_list is not None:
+            metainfo = dict(kwargs.get('metainfo') or {})
+            if metainfo.get('classes') is not None:
+                raise ValueError('OVLVISDataset: give the classes by metainfo=dict(classes=...) or by class_list=..., '
+                                 'not both')
+            kwargs['metainfo'] = dict(metainfo, classes=read_class_list(class_list))
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
