@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart quickstart-report test test-all benchmark clean
+.PHONY: install quickstart quickstart-report test test-all benchmark smoke clean
 
 install:
 	bash tools/install.sh $(VENV)
@@ -55,6 +55,14 @@ test-all: install
 
 benchmark: install
 	$(PY) tools/analysis/benchmark.py
+
+# Every shipped config at its own image sizes on two images per data set written in the official layouts, random
+# converted towers: trains 2 iterations and validates, tests each transfer config on the checkpoint it names, and
+# prints config, phase, seconds, peak memory and the metric line or the error (docs/smoke.md). Hours on a CPU: run it
+# before landing changes to models, configs or data sets; SMOKE_ARGS='--configs ov_semseg/*' runs a part.
+SMOKE_ARGS ?=
+smoke: install
+	$(PY) tools/analysis/smoke_fullsize.py --table-out work_dirs/smoke/table.md $(SMOKE_ARGS)
 
 clean:
 	rm -rf work_dirs .pytest_cache

@@ -5,20 +5,13 @@ import subprocess
 import sys
 
 from conftest import REPO, run_tool
-
-# COCO 2017's category ids (instances_{train,val}2017.json), in its order (= mmdet's CocoDataset classes)
-COCO_IDS = [
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34, 35,
-    36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
-    67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90
-]
+from umgclip_mm.datasets.fake_layouts import coco_instance_categories
 
 
 def coco_file(path, with_all_names=True):
     """A tiny instances_*2017.json with COCO's 80 categories (or only those it annotates): image 1 shows a person
     and a bus, 2 a cat, 3 a traffic light, 4 a car (crowd)."""
-    from mmdet.datasets import CocoDataset
-    cats = [dict(id=i, name=n, supercategory='x') for i, n in zip(COCO_IDS, CocoDataset.METAINFO['classes'])]
+    cats = coco_instance_categories()
     if not with_all_names:
         cats = [c for c in cats if c['id'] in (1, 3, 6, 10, 17)]
     box = dict(bbox=[1.0, 2.0, 10.0, 20.0], area=200.0, segmentation=[[1, 2, 11, 2, 11, 22, 1, 22]], iscrowd=0)

@@ -11,16 +11,11 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, run_tool
+from umgclip_mm.datasets.fake_layouts import ade20k_full_seg_png as ade_rgb
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
 import prepare_ade20k_847 as ade  # noqa: E402
 import prepare_pascal_context_459 as pctx  # noqa: E402
-
-
-def ade_rgb(ids):
-    """An ADE20K-full ``_seg.png`` encoding object ids: R = (id // 256) * 10, G = id % 256."""
-    ids = np.asarray(ids)
-    return np.stack([(ids // 256) * 10, ids % 256, np.zeros_like(ids)], -1).astype(np.uint8)
 
 
 def make_ade(root, images):

@@ -1,0 +1,96 @@
+"""tools/analysis/smoke_fullsize.py: every shipped config is in its plan, and the official layouts it writes
+(umgclip_mm.datasets.fake_layouts + the converters) load through every config's data sets. The smoke itself (real
+sizes, minutes a config) is not run here: `make smoke`."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DATASETS, init_default_scope
+
+from conftest import REPO, run_tool
+
+TOOL = 'tools/analysis/smoke_fullsize.py'
+
+
+def shipped():
+    found = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    rel = [osp.relpath(p, osp.join(REPO, 'configs')) for p in found]
+    return sorted(p for p in rel if not p.startswith(('quickstart/', '_base_/')))
+
+
+def plan():
+    """The --list output: {config: (phase, tower, checkpoint)}."""
+    out = run_tool(TOOL, '--list').stdout
+    return {c: rest for c, *rest in (line.split('\t') for line in out.splitlines())}
+
+
+def test_help_and_every_shipped_config_is_planned():
+    assert run_tool(TOOL, '--help').stdout.startswith('usage:')
+    rows = plan()
+    assert sorted(rows) == shipped()  # a new config fails here until PLAN lists it
+    assert rows['umgclip/panoptic_coco.py'][0] == 'train'
+    phase, tower, ckpt = rows['ov_semseg/ov-semseg_umgclip-vit-b16_8xb2-80k_coco-stuff2ade20k-847.py']
+    assert (phase, tower) == ('test', 'vit-b16')
+    # the checkpoint a transfer config is tested on is the one its header names
+    with open(osp.join(REPO, 'configs/ov_semseg/ov-semseg_umgclip-vit-b16_8xb2-80k_coco-stuff2ade20k-847.py')) as f:
+        assert ckpt in f.read()
+    assert rows['zeroshot/umgclip-eva02-l14_zeroshot-cls_in1k.py'][1] == 'eva02-b16 (for eva02-l14)'
+    out = run_tool(TOOL, '--list', '--full-towers', '--configs', 'fvlm/*eva02*').stdout
+    assert [line.split('\t')[2] for line in out.splitlines()] == ['eva02-l14', 'eva02-l14']
+
+
+def test_unknown_glob_is_a_clear_error():
+    proc = subprocess.run([sys.executable, osp.join(REPO, TOOL), '--configs', 'nope/*', '--list'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and 'no config of the plan matches' in proc.stderr
+
+
+@pytest.fixture(scope='module')
+def layouts(tmp_path_factory):
+    """WORK_DIR of the smoke with its data written (the layouts, then the converters)."""
+    root = tmp_path_factory.mktemp('smoke')
+    run_tool(TOOL, '--prepare-only', '--work-dir', str(root))
+    return root
+
+
+def datasets_of(config):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    found = []
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if loader and loader.get('dataset'):
+            found.append((name, loader['dataset']))
+    return cfg.get('default_scope', 'umgclip_mm'), found
+
+
+def test_layouts_are_what_the_converters_and_mmseg_expect(layouts):
+    from PIL import Image
+    data = layouts / 'data'
+    label = np.array(Image.open(next((data / 'ADE20K_2021_17_01/annotations_detectron2/validation').iterdir())))
+    assert label.dtype == np.uint16 and {0, 412, 65535} == set(np.unique(label).tolist())  # wall, tube, unlisted
+    pc459 = np.array(Image.open(next((data / 'pascal_ctx_d2/annotations_ctx459/validation').iterdir())))
+    assert pc459.dtype == np.uint16 and pc459.max() < 459
+    img = Image.open(next((data / 'coco/val2017').iterdir()))
+    assert img.size == (640, 480)
+
+
+@pytest.mark.parametrize('config', shipped())
+def test_every_config_reads_one_sample_of_its_layout(layouts, config, monkeypatch):
+    """Each data set of the config, its data roots as shipped (relative: the smoke's WORK_DIR plays the
+    repository root), gives a sample through its pipeline."""
+    monkeypatch.chdir(layouts)
+    scope, found = datasets_of(config)
+    assert found, config
+    for name, ds_cfg in found:
+        init_default_scope(scope)
+        dataset = DATASETS.build(ds_cfg)
+        if hasattr(dataset, '__getitem__'):
+            assert len(dataset) >= 1, (config, name)
+            sample = dataset[0]
+        else:  # UMGWebDataset: an IterableDataset
+            sample = next(iter(dataset))
+        assert sample, (config, name)
