@@ -24,15 +24,20 @@ def test_coco_to_umg(tmp_path):
              bbox=[reg['bbox'][0], reg['bbox'][1], reg['bbox'][2] - reg['bbox'][0], reg['bbox'][3] - reg['bbox'][1]])
         for i, r in enumerate(records) for k, reg in enumerate(r['regions'])])
     instances['annotations'].append(dict(id=999, image_id=0, category_id=1, iscrowd=1, bbox=[0, 0, 5, 5]))
+    # bad annotations: counted, named, skipped
+    instances['annotations'].append(dict(id=998, image_id=12345, category_id=1, iscrowd=0, bbox=[0, 0, 5, 5]))
+    instances['annotations'].append(dict(id=997, image_id=0, category_id=1, iscrowd=0, bbox=[100, 100, 5, 5]))
     captions = dict(images=images, annotations=[dict(id=i, image_id=i, caption=r['captions'][0] + ' ')
                                                 for i, r in enumerate(records)])
     for name, data in (('instances', instances), ('captions', captions)):
         json.dump(data, open(osp.join(root, f'{name}.json'), 'w'))
-    out = run_tool('tools/dataset_converters/coco2umg.py', osp.join(root, 'coco_umg', 'train'), '--image-prefix',
-                   'images/train', '--captions', osp.join(root, 'captions.json'), '--instances',
-                   osp.join(root, 'instances.json'), '--panoptic', osp.join(root, 'annotations', 'panoptic_train.json'),
-                   '--panoptic-dir', osp.join(root, 'annotations', 'panoptic_train'), '--shard-size', '3').stdout
-    assert 'in 2 shard(s)' in out
+    proc = run_tool('tools/dataset_converters/coco2umg.py', osp.join(root, 'coco_umg', 'train'), '--image-prefix',
+                    'images/train', '--captions', osp.join(root, 'captions.json'), '--instances',
+                    osp.join(root, 'instances.json'), '--panoptic',
+                    osp.join(root, 'annotations', 'panoptic_train.json'),
+                    '--panoptic-dir', osp.join(root, 'annotations', 'panoptic_train'), '--shard-size', '3')
+    assert 'in 2 shard(s)' in proc.stdout and '2 skipped: 2 bad instance' in proc.stdout
+    assert 'instances annotation 998: image_id 12345' in proc.stderr and 'annotation 997' in proc.stderr
     assert run_tool('tools/dataset_converters/coco2umg.py', '--help').stdout.startswith('usage:')
     ds = UMGDataset('coco_umg/train-*.jsonl', data_root=root, pipeline=PIPELINE, test_mode=True)
     ref = UMGDataset('umg/train.jsonl', data_root=root, pipeline=PIPELINE, test_mode=True)
