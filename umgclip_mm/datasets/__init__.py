@@ -8,9 +8,10 @@ from .samplers import ResumableInfiniteSampler  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms
 from .umg_dataset import UMGDataset  # noqa: F401
+from .umg_mixture_dataset import UMGMixtureDataset  # noqa: F401
 from .umg_retrieval_dataset import UMGRetrievalDataset  # noqa: F401
 from .umg_webdataset import UMGWebDataset, umg41m_record  # noqa: F401
 
 __all__ = ['ADE20K847Dataset', 'OVCocoDataset', 'OVCocoPanopticDataset', 'OVLVISDataset', 'OVSemSegDataset',
-           'PascalContext459Dataset', 'ResumableInfiniteSampler', 'UMGDataset', 'UMGRetrievalDataset',
-           'UMGWebDataset', 'umg41m_record'] + _transforms
+           'PascalContext459Dataset', 'ResumableInfiniteSampler', 'UMGDataset', 'UMGMixtureDataset',
+           'UMGRetrievalDataset', 'UMGWebDataset', 'umg41m_record'] + _transforms
