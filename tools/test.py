@@ -13,19 +13,23 @@ panoptic model's semantic read-out) and as in mmseg's for the mmseg ones (semant
 semantic segmentation test (the panoptic model's too) writes label PNGs, as mmseg's.
 """
 import argparse
+import os
 import os.path as osp
-import sys
 from typing import List, Optional
 
-from train import launch_parser, parse_launch_args  # tools/train.py, beside this file: the shared arguments
-
-# Allow `python tools/test.py` from a source checkout without installing the package.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import DictAction  # mmengine.config imports no torch: --help stays instant
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = launch_parser(__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint to evaluate (loaded weights-only)')
+    parser.add_argument('--work-dir', help='where logs and results go (default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries, e.g. model.ensemble=None')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (as tools/train.py)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument('--out', metavar='FILE|DIR',
                         help='dump the predictions: detection and panoptic configs: to a pickle FILE (.pkl; '
                              'mmdet\'s DumpDetResults: masks as RLE, panoptic maps as they are); semantic '
@@ -41,10 +45,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              'configs: DIR/vis_data/vis_image/test_<image file name>_<iter>.png')
     parser.add_argument('--wait-time', type=float, default=2, metavar='SECONDS',
                         help='with --show: how long each image stays up (0: until a key is pressed; default 2)')
-    return parse_launch_args(parser, argv)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))  # torchrun sets it; torch.distributed.launch passes it
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    """Evaluate; a missing checkpoint ends the run with its message (exit status 1)."""
     args = parse_args(argv)
     import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from mmengine.registry import RUNNERS
@@ -55,7 +62,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg = build_config(args)
     apply_test_outputs(cfg, args)  # --show, --show-dir, --out
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+        raise SystemExit(f'checkpoint {args.checkpoint} does not exist: give the .pth file tools/train.py wrote')
     cfg.load_from = args.checkpoint
     # the checkpoint holds every weight: a Pretrained init of a part is not needed (and may not be on this machine)
     check_checkpoints_exist(cfg, skip_init_cfg=True)

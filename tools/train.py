@@ -11,18 +11,13 @@ Examples:
 """
 import argparse
 import os
-import os.path as osp
-import sys
 from typing import List, Optional
 
 from mmengine.config import DictAction  # mmengine.config imports no torch: --help stays instant
 
-# Allow `python tools/train.py` from a source checkout without installing the package.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def launch_parser(description: str) -> argparse.ArgumentParser:
-    """The arguments tools/train.py and tools/test.py share: the config, ``--work-dir``, ``--cfg-options``,
+    """The launch arguments (tools/test.py has the same): the config, ``--work-dir``, ``--cfg-options``,
     ``--launcher`` and ``--local-rank`` (which ``torch.distributed.launch`` passes, also as ``--local_rank``)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file')

@@ -55,7 +55,6 @@ def toy(tmp_path_factory):
 @pytest.fixture
 def test_tool(monkeypatch):
     """tools/test.py's ``main``, with the display unset (a headless machine)."""
-    monkeypatch.syspath_prepend(osp.join(REPO, 'tools'))  # tools/test.py imports tools/train.py as `train`
     monkeypatch.delenv('DISPLAY', raising=False)
     monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
     spec = importlib.util.spec_from_file_location('umgclip_tools_test', osp.join(REPO, 'tools', 'test.py'))

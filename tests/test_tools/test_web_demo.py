@@ -1,6 +1,7 @@
 """The web demo's callbacks (umgclip_mm.apis.web_demo, served by tools/demo/app.py): each task on a photograph with
 tiny random-weight checkpoints of the quickstart's toy configs (an overlay with a legend, a table, a message), the
-models loaded once, the image conversions, and every bad input answered with a message instead of an exception."""
+inferencers built once, the image conversions, the toy-models banner, and every bad input answered with a message
+instead of an exception."""
 import os.path as osp
 import subprocess
 import sys
@@ -106,28 +107,43 @@ def test_each_task_gives_overlay_table_and_message(demo, task):
 def test_models_are_loaded_once_and_take_each_vocabulary(demo):
     image = photo()
     run(demo, image, task='semantic')
-    model = demo._loaded['semantic']
+    inferencer = demo._loaded['semantic']
     _, table, message = run(demo, image, vocab='sky|heaven\ngrass\n', task='semantic')  # a class per line
-    assert demo._loaded['semantic'] is model  # cached: not built again
+    assert demo._loaded['semantic'] is inferencer  # cached: not built again
     assert {r[0] for r in table['data']} <= {'sky', 'grass'} and table['data'], message
-    assert model.test_vocab.names == ['sky', 'grass']
+    assert inferencer.model.test_vocab.names == ['sky', 'grass']
 
 
 def test_requests_leave_no_visualizer_behind(demo):
-    """mmengine keeps every visualizer made with get_instance for the process's life: the server drops those of
-    each request (else it grows by megabytes a request)."""
-    from mmengine.visualization import Visualizer
-    before = set(Visualizer._instance_dict)
-    overlay, _, message = run(demo, photo(), task='classification')
-    assert overlay is not None, message
-    assert set(Visualizer._instance_dict) == before
+    """mmengine keeps every visualizer made with get_instance for the process's life: the inferencers build theirs
+    directly, so a request leaves none behind (else the server would grow by megabytes a request)."""
+    from mmengine.visualization import Visualizer as Base
+    classes, i = [Base], 0
+    while i < len(classes):  # every visualizer class, each with its own registry of instances
+        classes += [c for c in classes[i].__subclasses__() if c not in classes]
+        i += 1
+    before = {cls: set(cls._instance_dict) for cls in classes}
+    for task in ('classification', 'panoptic', 'semantic'):
+        overlay, _, message = run(demo, photo(), task=task)
+        assert overlay is not None, message
+    assert {cls: set(cls._instance_dict) for cls in classes} == before
 
 
 def test_panoptic_without_any_segment_says_so(demo, monkeypatch):
     """Nothing of the vocabulary found (mmdet's visualizer cannot draw an empty map): the image with a panel saying
     so, no rows."""
-    from umgclip_mm.apis.web_demo import demo_script
-    monkeypatch.setattr(demo_script('ov_panoptic'), 'segments_of', lambda *args: [])
+    import torch
+
+    from umgclip_mm.apis import OVDetInferencer
+    forward = OVDetInferencer.forward
+
+    def all_void(self, data, **kwargs):
+        preds = forward(self, data, **kwargs)
+        for pred in preds:
+            pred.pred_panoptic_seg.sem_seg = torch.full_like(pred.pred_panoptic_seg.sem_seg, len(self.classes))
+        return preds
+
+    monkeypatch.setattr(OVDetInferencer, 'forward', all_void)
     image = photo()
     overlay, table, message = run(demo, image, task='panoptic')
     assert 'no segment of the 4 classes (2 things, 2 stuff) found' in message
@@ -225,7 +241,7 @@ def test_model_that_cannot_do_the_task_gives_a_message(tmp_path):
 
 
 def test_latest_checkpoint(tmp_path):
-    from umgclip_mm.apis.web_demo import latest_checkpoint
+    from umgclip_mm.apis.inputs import latest_checkpoint
     assert latest_checkpoint(str(tmp_path / 'a.pth')) == str(tmp_path / 'a.pth')
     assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_*.pth')  # none: a path that does not exist
     (tmp_path / 'epoch_3.pth').write_bytes(b'')
@@ -236,8 +252,9 @@ def test_latest_checkpoint(tmp_path):
 
 
 def test_examples_are_bundled_images_with_a_fitting_vocabulary():
-    from umgclip_mm.apis.demo_utils import vocabulary_entries
-    from umgclip_mm.apis.web_demo import TASKS, example_images
+    from umgclip_mm.apis.inputs import vocabulary_entries
+    from umgclip_mm.apis.web_demo import TASKS
+    from umgclip_mm.apis.web_inputs import example_images
     examples = example_images()
     assert len(examples) >= 4
     for ex in examples:
@@ -273,3 +290,12 @@ def test_app_refuses_bad_arguments_before_loading_anything():
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr
     assert f'--port {port}: cannot serve there' in proc.stderr and 'give a free port' in proc.stderr
+
+
+def test_toy_models_banner_names_the_converter(tmp_path):
+    from umgclip_mm.apis.web_demo import WebDemo
+    banner = WebDemo().banner()  # the quickstart's toy models, the default
+    assert 'results on real photographs mean nothing' in banner and 'tools/model_converters/clip2umgclip.py' in banner
+    assert 'detection' in banner and 'zero-shot classification' in banner
+    own = WebDemo({task: ('c.py', 'k.pth') for task in ('panoptic', 'semantic', 'detection', 'classification')})
+    assert own.banner() is None

@@ -126,6 +126,16 @@ def check_page(server, chromium, tmp_path):
             for name in names:
                 assert name in shown, (name, shown)
             assert f'{len(table["data"])} segment' in message
+            # the page shows the callback's drawing pixel for pixel (the callback's is the CLI demo's:
+            # tests/test_apis/test_one_path.py)
+            src = page.evaluate('() => document.querySelector("#overlay img").src')
+            import cv2
+            shown_png = urllib.request.urlopen(src, timeout=10).read()
+            shown_img = cv2.imdecode(np.frombuffer(shown_png, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+            assert shown_img.shape == overlay.shape and (shown_img == overlay).all()
+            # the other tasks run the quickstart's toy models: the banner says what they are worth
+            banner = page.locator('#toy-banner').inner_text()
+            assert 'results on real photographs mean nothing' in banner and 'clip2umgclip.py' in banner
             page.screenshot(path=str(tmp_path / 'web_demo_result.png'), full_page=True)
 
             # an empty vocabulary: the message, no overlay
@@ -136,7 +146,6 @@ def check_page(server, chromium, tmp_path):
             page.screenshot(path=str(tmp_path / 'web_demo_error.png'), full_page=True)
 
             # an RGBA upload: converted, with a note
-            import cv2
             rgba = np.zeros((120, 160, 4), np.uint8)
             rgba[..., :3] = 90
             rgba[30:90, 40:120, 3] = 255

@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from umgclip_mm.apis import init_model
+from umgclip_mm.apis import CheckpointMismatchError, init_model
 
 
 class Records(logging.Handler):
@@ -49,9 +49,9 @@ def test_mismatched_checkpoint_lists_each_kind_of_key(tmp_path, tiny_model_cfg):
     wide['backbone'].update(embed_dims=96, num_heads=3)
     state.update((k, v) for k, v in init_model(dict(model=wide)).state_dict().items() if k.startswith('backbone.'))
     torch.save({'state_dict': state}, tmp_path / 'other.pth')
-    with pytest.raises(KeyError) as err:
+    with pytest.raises(CheckpointMismatchError) as err:
         init_model(dict(model=tiny_model_cfg), str(tmp_path / 'other.pth'))
-    msg = err.value.args[0]
+    msg = str(err.value)  # the message itself, not a quoted repr as a KeyError's
     assert 'unexpected key in source state_dict: extra.weight' in msg
     assert 'missing keys in source state_dict: logit_scale' in msg
     assert 'size mismatch for backbone.pos_embed' in msg and 'more size mismatches' in msg

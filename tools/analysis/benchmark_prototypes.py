@@ -12,13 +12,11 @@ Example (the figure of configs/zeroshot/README.md):
 import argparse
 import os.path as osp
 import statistics
-import sys
 import tempfile
 import time
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 TOWERS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', '_base_', 'models',
                   'umgclip_towers.py')
 

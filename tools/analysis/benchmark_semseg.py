@@ -18,13 +18,11 @@ Examples:
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 
 def parse_args(argv=None):

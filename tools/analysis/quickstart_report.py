@@ -21,7 +21,7 @@ Every figure printed is read from a log; nothing is typed in. `make quickstart-r
 The same tables, each with the logs its figures come from, go to a results page (--out, default
 WORK_ROOT/quickstart/results.md) with a figure per held-out scene (four scenes showing unseen classes, in
 WORK_ROOT/quickstart/results/): the image, the toy world's ground-truth panoptic PNG and the panoptic checkpoint's
-prediction side by side, drawn as tools/demo/ov_panoptic.py draws. A missing checkpoint or data set is named on the
+prediction side by side, drawn as the demos draw (OVDetLocalVisualizer, the same colours). A missing checkpoint or data set is named on the
 page with the command that makes it.
 
 --step runs one of the quickstart's commands quietly (what the Makefile does for each run): its whole output goes to
@@ -259,9 +259,9 @@ def newest_checkpoint(work_dir: str) -> str:
 
 def scene_figures(work_dir: str, out_dir: str, num: int = NUM_SCENES):
     """A figure per held-out scene (the first ``num`` that show an unseen class, then the first others): the image,
-    the ground-truth panoptic PNG and the prediction of ``work_dir``'s newest checkpoint, side by side, drawn with
-    tools/demo/ov_panoptic.py's ``draw`` (mmdet's visualizer, one palette for both), with a legend of the classes
-    shown. Returns ``(figures, problem)``: ``[(png path, scene name), ...]`` and, where nothing could be drawn, the
+    the ground-truth panoptic PNG and the prediction of ``work_dir``'s newest checkpoint, side by side, drawn by
+    the demos' inferencer and visualizer (a class has its colour of the demos and the web page), with a legend of the
+    classes shown. Returns ``(figures, problem)``: ``[(png path, scene name), ...]`` and, where nothing could be drawn, the
     reason with the command that makes what is missing."""
     ckpts = checkpoints(work_dir)
     make = f'python tools/train.py {PANOPTIC} --work-dir {work_dir}'
@@ -282,21 +282,17 @@ def scene_figures(work_dir: str, out_dir: str, num: int = NUM_SCENES):
     import torch
     from mmdet.evaluation.functional import INSTANCE_OFFSET
     from mmdet.structures import DetDataSample
-    from mmdet.visualization.palette import get_palette
     from mmengine.structures import PixelData
 
-    from umgclip_mm.apis.demo_drawing import add_legend, font_px_for
-    from umgclip_mm.apis.demo_utils import load_task_model, predict_image, prepare_task_config
-    sys.path.insert(0, osp.join(REPO, 'tools', 'demo'))
-    from ov_panoptic import draw, segments_of
+    from umgclip_mm.apis import OVDetInferencer
+    from umgclip_mm.visualization.drawing import font_px_for
 
-    prepare_task_config(cfg, 'panoptic')
     warnings.filterwarnings('ignore', message='torch.meshgrid')  # torch's own, from mmcv's deformable attention
     MMLogger.get_instance('quickstart_report', log_level='WARNING')  # the model's set-up notes: not for this page
-    model = load_task_model(cfg, ckpts[-1])
-    vocab = model.test_vocab
+    inferencer = OVDetInferencer(cfg, ckpts[-1], task='panoptic', device='cpu')
+    vocab, vis = inferencer.model.test_vocab, inferencer.visualizer  # the demos' visualizer: the same colours
     names, unseen = vocab.names, set(cfg.get('unseen_classes', []))
-    palette = get_palette('coco', len(names))[:len(names)]
+    palette = vis.class_palette(len(names))
     with open(ann, encoding='utf-8') as f:
         coco = json.load(f)
     cat_names = {c['id']: c['name'] for c in coco['categories']}
@@ -313,18 +309,15 @@ def scene_figures(work_dir: str, out_dir: str, num: int = NUM_SCENES):
         gt = np.full(ids.shape, len(names), np.int64)  # void: len(names), as the model writes it
         for k, seg in enumerate(ann_info['segments_info']):
             gt[ids == seg['id']] = names.index(cat_names[seg['category_id']]) + (k + 1) * INSTANCE_OFFSET
-        result = predict_image(model, np.ascontiguousarray(image[..., ::-1]))
+        result = inferencer(np.ascontiguousarray(image[..., ::-1]), return_datasamples=True)['predictions'][0]
         pred = result.pred_panoptic_seg.sem_seg[0].cpu().numpy().astype(np.int64)
         big = mmcv.imrescale(image, SCALE, interpolation='nearest')
         font = font_px_for(big.shape[0], 3 * big.shape[1])  # the legend's, beside the three panels
-        panels = [_titled(big, 'image', font)]
+        panels = [vis.draw_title(big, 'image', font)]
         for title, pan in (('ground truth', gt), ('prediction', pred)):
             pan = np.kron(pan, np.ones((SCALE, SCALE), np.int64))  # nearest upscaling of the id map
             sample = DetDataSample(pred_panoptic_seg=PixelData(sem_seg=torch.from_numpy(pan)[None]))
-            png = osp.join(out_dir, f'.{stem}_{title.replace(" ", "_")}.png')
-            draw(big, sample, vocab, segments_of(pan, names, vocab.num_things), png)
-            panels.append(_titled(mmcv.imread(png, channel_order='rgb'), title, font))
-            os.remove(png)
+            panels.append(vis.draw_title(vis.draw_prediction(big, sample, legend=False), title, font))
         shown = sorted({int(v % INSTANCE_OFFSET) for v in np.unique(np.concatenate([gt.ravel(), pred.ravel()]))
                         if v % INSTANCE_OFFSET < len(names)})
         rows = [(palette[c], names[c], 'unseen' if names[c] in unseen else 'seen') for c in shown]
@@ -332,23 +325,9 @@ def scene_figures(work_dir: str, out_dir: str, num: int = NUM_SCENES):
         strip = np.concatenate([np.pad(p, ((0, height - p.shape[0]), (0, 8), (0, 0)), constant_values=255)
                                 for p in panels], axis=1)
         png = osp.join(out_dir, f'{stem}.png')
-        mmcv.imwrite(add_legend(strip, rows, title='classes')[..., ::-1], png)
+        mmcv.imwrite(vis.draw_legend(strip, rows, title='classes')[..., ::-1], png)
         figures.append((png, stem))
     return figures, None
-
-
-def _titled(image, title: str, font: int):
-    """``image`` (RGB) under a white strip with ``title`` in ``font`` px (mmengine's visualizer, as demo_drawing
-    writes)."""
-    import numpy as np
-    from mmengine.visualization import Visualizer
-    canvas = np.full((image.shape[0] + 2 * font, image.shape[1], 3), 255, np.uint8)
-    canvas[2 * font:] = image
-    vis = Visualizer.get_instance(f'quickstart_report_{id(canvas)}')
-    vis.set_image(canvas)
-    vis.draw_texts(title, np.array([image.shape[1] / 2, font]), font_sizes=font * 72.0 / vis.dpi, colors=(0, 0, 0),
-                   vertical_alignments='center', horizontal_alignments='center')
-    return vis.get_image()
 
 
 def sources(rows) -> str:
@@ -372,7 +351,7 @@ def write_page(out: str, sections, figures, problem, checkpoint: str = '') -> No
     else:
         lines += ['Ground truth (the toy world\'s panoptic PNG) and the prediction of the panoptic checkpoint '
                   f'(`{checkpoint}`, trained with `{PANOPTIC}`; out-of-vocabulary branch on, all 13 classes), drawn as '
-                  '`tools/demo/ov_panoptic.py` draws; the legend marks the unseen classes.', '']
+                  '`tools/demo/image_demo.py --task panoptic` draws; the legend marks the unseen classes.', '']
         for png, stem in figures:
             lines += [f'### {stem}', '', f'![{stem}: image, ground truth, prediction]'
                       f'({osp.relpath(png, osp.dirname(osp.abspath(out)))})', '']

@@ -7,11 +7,8 @@ Example:
     python tools/dataset_converters/make_synthetic.py data/synthetic --num-train 2000 --num-val 100 --size 128
 """
 import argparse
-import os.path as osp
 import sys
 import time
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):

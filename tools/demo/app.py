@@ -9,7 +9,10 @@ With no argument it serves the quickstart's models (`make quickstart` trains the
     semantic        configs/quickstart/semseg_synthetic.py     work_dirs/quickstart_semseg/ (its latest checkpoint)
     detection       configs/quickstart/detection_synthetic.py  work_dirs/quickstart_detection/ (its latest)
     classification  configs/quickstart/zeroshot_synthetic.py   work_dirs/quickstart/iter_600.pth (pretraining)
-Each task's model is loaded the first time the task runs, then kept. A missing checkpoint is said in the page.
+Each task's model is loaded the first time the task runs, then kept. A missing checkpoint is said in the page, and
+so is that the quickstart's toy models mean nothing on real photographs (with the command that converts published
+CLIP weights). The callbacks are umgclip_mm.apis.web_demo.WebDemo's, over the inferencers the CLI demo
+(tools/demo/image_demo.py) runs: the same drawing and JSON fields for the same image and vocabulary.
 Runs on CPU. Gradio's analytics are off and no share link is made: nothing leaves the machine.
 
 Examples:
@@ -22,9 +25,6 @@ Examples:
 import argparse
 import os
 import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 # umgclip_mm.apis.web_demo.TASKS' names (here too so that --help imports nothing heavy)
 TASK_NAMES = ('panoptic', 'semantic', 'detection', 'classification')
@@ -64,7 +64,8 @@ def build_page(demo, examples_dir: str, score_thr: float = 0.1):
     import gradio as gr
     import mmcv
 
-    from umgclip_mm.apis.web_demo import TASKS, empty_table, example_images
+    from umgclip_mm.apis.web_demo import TASKS, empty_table
+    from umgclip_mm.apis.web_inputs import example_images
     examples = []
     for ex in example_images():
         path = osp.join(examples_dir, ex['name'].replace(' ', '_') + '.png')
@@ -75,6 +76,8 @@ def build_page(demo, examples_dir: str, score_thr: float = 0.1):
         gr.Markdown('# UMG-CLIP: open-vocabulary recognition with any vocabulary\n'
                     'Pick an example or upload an image, type the classes to look for (commas between classes, '
                     '`|` between synonyms: `cat|kitten, dog, sky`), choose the task and press **Run**.')
+        if demo.banner():
+            gr.Markdown(demo.banner(), elem_id='toy-banner')
         with gr.Row():
             with gr.Column(scale=1):
                 image = gr.Image(label='Image', type='numpy', image_mode=None, sources=['upload', 'clipboard'],
@@ -100,8 +103,14 @@ def build_page(demo, examples_dir: str, score_thr: float = 0.1):
         with gr.Accordion('Models', open=False):
             gr.Markdown('\n'.join(f'- {line}' for line in demo.status()))
         inputs, outputs = [image, vocab, task, stuff, score], [overlay, table, message]
-        run.click(demo.run, inputs=inputs, outputs=outputs)
-        vocab.submit(demo.run, inputs=inputs, outputs=outputs)
+
+        def predict(image, vocab, task, stuff, score, progress=gr.Progress()):
+            """The callback: WebDemo.run, a progress bar while a new vocabulary's text embeddings are computed."""
+            return demo.run(image, vocab, task, stuff, score,
+                            progress=lambda p: progress(p.done / max(p.total, 1), desc=f'encoding the vocabulary: {p}'))
+
+        run.click(predict, inputs=inputs, outputs=outputs)
+        vocab.submit(predict, inputs=inputs, outputs=outputs)
     return page
 
 

@@ -37,7 +37,6 @@ import contextlib
 import json
 import os
 import os.path as osp
-import sys
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -45,7 +44,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 # Resize with antialiasing (EVA02's position embedding resampling, timm's bicubic with antialias=True) needs opset 18;
 # 20 is the last opset of torch's TorchScript-based exporter.

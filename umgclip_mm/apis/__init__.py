@@ -1,5 +1,21 @@
-from . import demo_drawing, demo_utils
-from .inference import init_model, load_model_weights
-from .inferencers import CLIPPreprocess, UMGCLIPInferencer
+"""The user-facing API: one loader (:func:`init_model`), the inferencers (imported on first use: they pull in
+mmdet's and mmseg's inferencers), and the typed errors of :mod:`umgclip_mm.apis.exceptions`."""
+import importlib
 
-__all__ = ['init_model', 'load_model_weights', 'demo_drawing', 'demo_utils', 'UMGCLIPInferencer', 'CLIPPreprocess']
+from . import exceptions
+from .exceptions import (CheckpointError, CheckpointMismatchError, InputError, MissingFileError, TaskError,
+                         UMGCLIPError)
+from .inference import init_model, load_model_weights, prepare_task_config
+
+_INFERENCERS = ('CLIPPreprocess', 'OVDetInferencer', 'OVSegInferencer', 'UMGCLIPInferencer', 'ZeroShotInferencer')
+
+__all__ = [
+    'init_model', 'load_model_weights', 'prepare_task_config', 'exceptions', 'UMGCLIPError', 'MissingFileError',
+    'CheckpointError', 'CheckpointMismatchError', 'TaskError', 'InputError', *_INFERENCERS
+]
+
+
+def __getattr__(name: str):
+    if name in _INFERENCERS:
+        return getattr(importlib.import_module('.inferencers', __name__), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -210,7 +210,7 @@ def apply_test_outputs(cfg: Config, args: argparse.Namespace) -> None:
                       'the visualizer\'s backends): the images are shown, not saved; run without --show to save '
                       'them', logger='current', level=logging.WARNING)
         if show_dir:
-            cfg.setdefault('visualizer', dict(type='mmseg.SegLocalVisualizer',
+            cfg.setdefault('visualizer', dict(type='umgclip_mm.OVSegLocalVisualizer',
                                               vis_backends=[dict(type='LocalVisBackend')]))
             cfg.visualizer['save_dir'] = show_dir
     elif show_dir:

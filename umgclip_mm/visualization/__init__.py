@@ -1,4 +1,6 @@
-"""Visualizers (registered in :data:`umgclip_mm.registry.VISUALIZERS`)."""
+"""Visualizers (registered in :data:`umgclip_mm.registry.VISUALIZERS`) and the palette they share."""
+from .drawing import distinct_palette
 from .ov_det_local_visualizer import OVDetLocalVisualizer
+from .ov_seg_local_visualizer import OVSegLocalVisualizer
 
-__all__ = ['OVDetLocalVisualizer']
+__all__ = ['OVDetLocalVisualizer', 'OVSegLocalVisualizer', 'distinct_palette']

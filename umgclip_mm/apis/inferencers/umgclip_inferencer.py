@@ -199,7 +199,7 @@ class UMGCLIPInferencer(BaseInferencer):
         return CLIPPreprocess(self._image_size or tower.img_size[0], self._channel_order)
 
     def _init_visualizer(self, cfg) -> None:
-        return None  # drawings are demo_drawing's panels (see visualize)
+        return None  # drawings are OVDetLocalVisualizer's legend panels (see visualize)
 
     def _init_vocab_encoder(self, templates) -> nn.Module:
         from umgclip_mm.registry import MODELS
@@ -357,13 +357,14 @@ class UMGCLIPInferencer(BaseInferencer):
             return []
         import mmcv
 
-        from ..demo_drawing import add_legend, distinct_palette
+        from umgclip_mm.visualization import OVDetLocalVisualizer
+        panel = OVDetLocalVisualizer(name=f'umgclip_inferencer_{id(self)}')  # built directly: no global instance
         drawings = []
         for item, sample in zip(inputs, preds):
-            palette = distinct_palette(len(sample.classes))
+            palette = panel.class_palette(len(sample.classes))
             loaded = self.pipeline.load(item)['img'][..., ::-1]
             rows = [(palette[t['label']], t['name'], f'{t["score"]:.3f}') for t in self._top(sample, 5)]
-            canvas = add_legend(np.ascontiguousarray(loaded), rows, title='class: score')
+            canvas = panel.draw_legend(np.ascontiguousarray(loaded), rows, title='class: score')
             drawings.append(canvas)
             if img_out_dir:
                 mmcv.imwrite(canvas[..., ::-1], osp.join(img_out_dir, sample.name + '.png'))  # makes the folder
