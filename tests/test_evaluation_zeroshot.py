@@ -9,7 +9,7 @@ from mmengine.structures import BaseDataElement, InstanceData
 from conftest import run_tool
 from umgclip_mm.datasets import UMGRetrievalDataset
 from umgclip_mm.datasets.toy_world import generate
-from umgclip_mm.evaluation.metrics import ZeroShotRecognitionMetric
+from umgclip_mm.evaluation.metrics import VocabularyAccuracy, ZeroShotRecognitionMetric
 
 CLASSES = ['circle', 'square', 'star', 'sky']
 
@@ -56,6 +56,40 @@ def test_mmdet_labels_and_image_labels():
         ZeroShotRecognitionMetric(CLASSES, image_classes=['hexagon'])
     with pytest.raises(ValueError, match='levels'):
         ZeroShotRecognitionMetric(CLASSES, levels=['pixel'])
+
+
+def three_class_samples():
+    scores = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])  # right, wrong (2nd), wrong (2nd)
+    return [dict(pred_score=s, gt_label=torch.tensor([label])) for s, label in zip(scores, [0, 1, 1])]
+
+
+def test_top5_on_three_classes_is_dropped_not_a_crash():
+    """mmpretrain's Accuracy ends a 3-class test with an error; VocabularyAccuracy reports what the classes allow."""
+    from mmpretrain.evaluation import Accuracy
+    plain = Accuracy(topk=(1, 5))
+    plain.process(None, three_class_samples())
+    with pytest.raises(ValueError, match='Top-5 accuracy is unavailable'):
+        plain.compute_metrics(plain.results)
+    metric = VocabularyAccuracy(topk=(1, 2, 5))
+    metric.dataset_meta = dict(classes=('daisy', 'tulip', 'rose'))  # what the runner hands it before the test
+    assert metric.topk == (1, 2)
+    metric.process(None, three_class_samples())
+    out = metric.compute_metrics(metric.results)
+    assert out == {'top1': pytest.approx(100 / 3), 'top2': pytest.approx(100.0)}
+    blind = VocabularyAccuracy(topk=(1, 5))  # no data set meta: the score vectors' length decides
+    blind.process(None, three_class_samples())
+    assert set(blind.compute_metrics(blind.results)) == {'top1'}
+    assert VocabularyAccuracy(topk=5, num_classes=3).topk == (1, )
+
+
+def test_recognition_metric_drops_topk_above_its_classes():
+    metric = ZeroShotRecognitionMetric(['circle', 'square', 'star'], levels=('region', ), topk=(1, 5))
+    assert metric.topk == (1, )
+    regions = InstanceData(bboxes=torch.zeros(2, 4), tags=[['circle'], ['star']])
+    metric.process(None, [BaseDataElement(regions=regions, pred_regions=InstanceData(
+        scores=torch.eye(3)[[0, 1]])).to_dict()])
+    out = metric.compute_metrics(metric.results)
+    assert out['region_top1'] == 50.0 and 'region_top5' not in out
 
 
 @pytest.fixture(scope='module')

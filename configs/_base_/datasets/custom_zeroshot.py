@@ -3,7 +3,7 @@
 # `classes`: the class name of each folder, in the folders' sorted order (the name the text tower reads, e.g.
 # "golden retriever" for folder "n02099601"); a list, or the path of a file with one per line.
 # CLIP's preprocessing (short side to 224, bicubic, centre crop), top-1 / top-5 accuracy and mean per-class recall
-# (a set of fewer than 5 classes: --cfg-options test_evaluator.0.topk=1).
+# (a set of fewer than 5 classes reports the top-k it has: 3 classes, top-1 only, with a note in the log).
 _base_ = './imagenet_zeroshot.py'
 data_root = 'data/my_dataset'
 classes = ['cat', 'dog', 'horse']

@@ -7,6 +7,7 @@ from mmengine.logging import print_log
 
 from umgclip_mm.registry import METRICS
 from umgclip_mm.vocabulary import build_vocabulary, name_key
+from .vocabulary_accuracy import fit_topk
 
 PREDICTIONS = dict(image='pred_score', region='pred_regions', mask='pred_masks')
 ITEMS = dict(region='regions', mask='masks')
@@ -36,7 +37,7 @@ class ZeroShotRecognitionMetric(BaseMetric):
         levels (Sequence[str]): Any of ``'image'``, ``'region'``, ``'mask'``.
         image_classes (Sequence[str], optional): The classes an image can be labelled with (default: all); the
             image's prediction is the best of them.
-        topk (Sequence[int]): Accuracies reported.
+        topk (Sequence[int]): Accuracies reported; a k above the number of classes is dropped (logged).
         per_class (bool): Also return each class's top-1 (``{level}_top1_{class}``), e.g. for
             ``tools/analysis/compare_region_recognition.py``.
         collect_device (str): Where results are gathered across ranks.
@@ -61,7 +62,7 @@ class ZeroShotRecognitionMetric(BaseMetric):
             raise ValueError(f'ZeroShotRecognitionMetric: image_classes {missing} are not in classes')
         self.image_classes = None if image_classes is None else sorted({self.index[name_key(c)]
                                                                         for c in image_classes})
-        self.topk = tuple(topk)
+        self.topk = fit_topk(tuple(topk), len(self.names), type(self).__name__, 'classes')
         self.per_class = per_class
 
     def _label(self, tags: Sequence[str]) -> Optional[int]:
