@@ -2,5 +2,6 @@
 from .drawing import distinct_palette
 from .ov_det_local_visualizer import OVDetLocalVisualizer
 from .ov_seg_local_visualizer import OVSegLocalVisualizer
+from .umg_local_visualizer import UMGLocalVisualizer
 
-__all__ = ['OVDetLocalVisualizer', 'OVSegLocalVisualizer', 'distinct_palette']
+__all__ = ['OVDetLocalVisualizer', 'OVSegLocalVisualizer', 'UMGLocalVisualizer', 'distinct_palette']
