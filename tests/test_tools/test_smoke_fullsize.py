@@ -1,10 +1,11 @@
-"""tools/analysis/smoke_fullsize.py: every shipped config is in its plan, and the official layouts it writes
-(umgclip_mm.datasets.fake_layouts + the converters) load through every config's data sets. The smoke itself (real
-sizes, minutes a config) is not run here: `make smoke`."""
+"""tools/analysis/smoke_fullsize.py: every shipped config is in its plan, and (marked slow: minutes) the official
+layouts it writes (umgclip_mm.datasets.fake_layouts + the converters) load through every config's data sets. The
+smoke itself (real sizes, minutes a config) is not run here: `make smoke`."""
 import glob
 import os.path as osp
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,6 +68,7 @@ def datasets_of(config):
     return cfg.get('default_scope', 'umgclip_mm'), found
 
 
+@pytest.mark.slow  # about 40 s of writing and converting, then the reading below (2-3 minutes on a busy 2-core CPU)
 def test_layouts_are_what_the_converters_and_mmseg_expect(layouts):
     from PIL import Image
     data = layouts / 'data'
@@ -78,19 +80,40 @@ def test_layouts_are_what_the_converters_and_mmseg_expect(layouts):
     assert img.size == (640, 480)
 
 
-@pytest.mark.parametrize('config', shipped())
-def test_every_config_reads_one_sample_of_its_layout(layouts, config, monkeypatch):
-    """Each data set of the config, its data roots as shipped (relative: the smoke's WORK_DIR plays the
-    repository root), gives a sample through its pipeline."""
+@pytest.mark.slow
+def test_every_config_reads_one_sample_of_its_layout(layouts, monkeypatch):
+    """Each data set of every shipped config, data roots as shipped (relative: the smoke's WORK_DIR plays the
+    repository root), gives a sample through its pipeline at the config's sizes; a data set several configs share
+    is read once."""
     monkeypatch.chdir(layouts)
-    scope, found = datasets_of(config)
-    assert found, config
-    for name, ds_cfg in found:
-        init_default_scope(scope)
-        dataset = DATASETS.build(ds_cfg)
-        if hasattr(dataset, '__getitem__'):
-            assert len(dataset) >= 1, (config, name)
-            sample = dataset[0]
-        else:  # UMGWebDataset: an IterableDataset
-            sample = next(iter(dataset))
-        assert sample, (config, name)
+    assert (layouts / 'configs').resolve() == Path(REPO, 'configs').resolve()  # the smoke links configs/ (class lists)
+    seen = {}
+    for config in shipped():
+        scope, found = datasets_of(config)
+        assert found, config
+        for name, ds_cfg in found:
+            key = (scope, repr(ds_cfg.to_dict()))
+            if key in seen:
+                continue
+            init_default_scope(scope)
+            try:
+                dataset = DATASETS.build(ds_cfg)
+                sample = dataset[0] if hasattr(dataset, '__getitem__') else next(iter(dataset))
+            except Exception as e:  # noqa: B902  (re-raised with the config and loader named)
+                raise AssertionError(f'{config} {name}: {type(e).__name__}: {e}') from e
+            assert sample, (config, name)
+            seen[key] = config
+    assert len(seen) >= 25  # distinct data sets read (train and val of each benchmark, the zero-shot sets)
+
+
+def test_data_check_takes_a_glob_that_matches(tmp_path):
+    """Found by the smoke: the pretraining configs' ``ann_files='annotations/train-*.jsonl'`` was checked as a
+    literal path, so tools/train.py refused UMG-41M's real layout."""
+    from umgclip_mm.apis.launch import check_data_exist
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(type='umgclip_mm.UMGDataset', data_root=str(tmp_path),
+                                                         ann_files='annotations/train-*.jsonl'))))
+    with pytest.raises(FileNotFoundError, match=r'train-\*\.jsonl'):
+        check_data_exist(cfg, ['train_dataloader'])
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'annotations' / 'train-000000.jsonl').write_text('{}\n')
+    check_data_exist(cfg, ['train_dataloader'])  # no error

@@ -40,6 +40,10 @@ COCO_PANOPTIC_STUFF_IDS = [
 # prepare_ade20k_847.py maps to A-847 classes 0 and 412; id 3 is none of the 847 (ignored).
 ADE20K_FULL_WALL, ADE20K_FULL_TUBE, ADE20K_FULL_UNLISTED = 2978, 1885, 3
 
+# Images of each retrieval set: the retrieval configs report recall@10, which needs at least 10 (mmpretrain's
+# RetrievalRecall fails with "selected index k out of range" on fewer).
+RETRIEVAL_IMAGES = 10
+
 # The converters to run after the writers, in this order: (script under tools/dataset_converters, its arguments
 # relative to the data folder). Each one's output is what the configs read.
 CONVERTERS = (
@@ -181,7 +185,7 @@ def write_coco(data: str, num_images: int = 2, size: Tuple[int, int] = (640, 480
         _dump(dict(info=info, licenses=[], images=images, annotations=pan, categories=pan_cats),
               osp.join(root, 'annotations', f'panoptic_{split}2017.json'))
     images, captions = [], []
-    for k in range(num_images):
+    for k in range(max(num_images, RETRIEVAL_IMAGES)):
         rng = np.random.default_rng([seed, 9, k])
         image_id = 391895 + k
         name = f'val2014/COCO_val2014_{image_id:012d}.jpg'
@@ -417,7 +421,7 @@ def write_flickr30k(data: str, num_images: int = 2, size: Tuple[int, int] = (500
         seed (int): random seed.
     """
     images, sent_id = [], 0
-    for k in range(num_images):
+    for k in range(max(num_images, RETRIEVAL_IMAGES)):
         rng = np.random.default_rng([seed, 80, k])
         name = f'{1000092795 + k}.jpg'
         Scene(rng, [0, 1], [2], size).save_image(osp.join(data, 'flickr30k', 'images', name))
@@ -501,7 +505,7 @@ def write_custom(data: str, classification_folders: Sequence[str], num_images: i
         for k in range(num_images):
             rng = np.random.default_rng([7, 72, c, k])
             Scene(rng, [0, 1], [2], (500, 375)).save_image(osp.join(data, 'my_classification', cls, f'{k:04d}.jpg'))
-    write_umg(data, 'my_retrieval', ['captions.jsonl'], num_images)
+    write_umg(data, 'my_retrieval', ['captions.jsonl'], max(num_images, RETRIEVAL_IMAGES), size=(320, 240))
 
 
 def write_all(data: str, custom_classes: Sequence[str] = ('cat', 'dog', 'horse'),
