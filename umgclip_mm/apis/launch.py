@@ -2,6 +2,7 @@
 anything is built (a missing checkpoint or data file), and CPU-only distributed runs; and tools/test.py's
 ``--show``, ``--show-dir`` and ``--out`` (painted and dumped predictions, as mmdet's and mmseg's test tools)."""
 import argparse
+import glob
 import logging
 import os
 import os.path as osp
@@ -127,7 +128,8 @@ def check_data_exist(cfg: Config, loaders: Sequence[str] = ('train_dataloader', 
         files = [files] if isinstance(files, str) else list(files)
         paths = [osp.join(root, f) for f in files] if files else ([root] if root else [])
         for path in paths:
-            if '://' in str(path) or osp.exists(path):
+            is_glob = any(c in str(path) for c in '*?[')  # UMGDataset's ann_files: one match is enough
+            if '://' in str(path) or osp.exists(path) or (is_glob and glob.glob(path)):
                 continue
             kind = str(dataset.get('type', '')).split('.')[-1]
             hint = DATA_HINTS.get(kind, 'point data_root at your copy')
