@@ -5,6 +5,10 @@
 #   python tools/analysis/memory_plan.py configs/umgclip/umgclip_eva02-e14_16xb128-fsdp-amp-20k_umg41m.py --gpus 16
 #   bash tools/dist_train.sh configs/umgclip/umgclip_eva02-e14_16xb128-fsdp-amp-20k_umg41m.py 8  # on each of 2 nodes
 # The losses, gradient norms and weights equal the DDP run's (tests/test_tools/test_sharded_training.py, on CPU).
+# Checkpoints are sharded: work_dirs/<this config>/iter_<N>/ is a directory in torch.distributed.checkpoint's format
+# that every GPU writes its shard of (nothing gathered; 'full' would hold 56 GB on rank 0's host per save, and every
+# process would read it whole to resume). --resume finds the latest whole one, at any world size. For task configs:
+#   python tools/model_converters/consolidate_checkpoint.py work_dirs/<this config>/iter_20000 umgclip_eva02-e14.pth
 _base_ = './umgclip_eva02-e14_16xb128-amp-20k_umg41m.py'
 
 runner_type = 'FlexibleRunner'
@@ -15,9 +19,11 @@ strategy = dict(
         auto_wrap_policy=dict(type='umgclip_mm.transformer_block_wrap_policy'),
         sharding_strategy='FULL_SHARD',
         backward_prefetch='BACKWARD_PRE'),
-    # checkpoints in the ordinary layout (gathered on rank 0, offloaded to its CPU): task configs, the converters
-    # and a resume at any world size read them; 'local' writes one shard per rank instead (faster, same world size)
-    state_dict_cfg='full')
+    # a directory per checkpoint, each rank writing its shard of the weights and AdamW's moments (DCP's format);
+    # 'full' gathers one ordinary file on rank 0 instead (tools/analysis/memory_plan.py prints both)
+    state_dict_cfg='sharded')
+# the checkpoints are directories: iter_<N>, not iter_<N>.pth
+default_hooks = dict(checkpoint=dict(filename_tmpl='iter_{}'))
 # AMP as in the DDP config (bf16 autocast, fp32 master weights), with FSDP's sharded loss scaler, and gradient
 # clipping by the norm over all shards (mmengine's OptimWrapper would clip each rank by its own shard's norm)
 optim_wrapper = dict(type='umgclip_mm.FSDPAmpOptimWrapper')

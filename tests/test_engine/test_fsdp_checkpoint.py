@@ -184,6 +184,7 @@ def test_the_moments_differ_so_the_comparison_can_fail(saved):
     assert 'frozen.weight/exp_avg' not in ref  # a frozen parameter has no state, and gets none
 
 
+@pytest.mark.slow
 def test_sharded_checkpoint_loads_at_another_world_size(saved):
     """2 processes -> 1 and 1 -> 2: DCP reshards, every weight and moment lands on its parameter."""
     mp.spawn(_other_world, args=(1, free_port(), saved, 2), nprocs=1, join=True)

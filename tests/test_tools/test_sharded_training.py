@@ -1,7 +1,9 @@
 """Sharded pretraining (FSDP under mmengine's FlexibleRunner) on CPU processes (gloo): the toy pretraining config
 sharded by FSDP gives the losses, gradient norms and weights of the same run under DDP, writes checkpoints in the
-ordinary layout, and resumes exactly. Plus the parts on their own: the wrap policy, and clipping by the global norm
-(which mmengine's OptimWrapper gets wrong under FSDP)."""
+ordinary layout or sharded (DCP directories), and resumes exactly from either: a run stopped at 3 and resumed to 5
+logs the uninterrupted run's steps 4 and 5 and ends with its weights and AdamW moments. A sharded checkpoint
+consolidated by tools/model_converters/consolidate_checkpoint.py loads into a task config's model. Plus the parts on
+their own: the wrap policy, and clipping by the global norm (which mmengine's OptimWrapper gets wrong under FSDP)."""
 import copy
 import glob
 import json
@@ -20,6 +22,9 @@ from conftest import TINY_TEXT, TINY_VIT, run_tool
 
 FSDP_CFG = 'configs/quickstart/pretrain_fsdp_synthetic.py'
 DDP_CFG = 'configs/quickstart/pretrain_synthetic.py'
+TASK_CFG = 'configs/quickstart/panoptic_synthetic.py'
+# sharded checkpoints, named as the E/14 preset names them (directories iter_<N>)
+SHARDED = ('strategy.state_dict_cfg=sharded', 'default_hooks.checkpoint.filename_tmpl=iter_{}')
 
 
 @pytest.fixture(scope='module')
@@ -58,6 +63,7 @@ def weights(path):
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
 
 
+@pytest.mark.slow
 def test_fsdp_equals_ddp_and_saves_ordinary_checkpoints(tmp_path, toy_root):
     fsdp, ddp = str(tmp_path / 'fsdp'), str(tmp_path / 'ddp')
     train(FSDP_CFG, fsdp, toy_root, 3)
@@ -80,31 +86,66 @@ def test_fsdp_equals_ddp_and_saves_ordinary_checkpoints(tmp_path, toy_root):
 
 @pytest.fixture(scope='module')
 def fsdp_resume_runs(tmp_path_factory, toy_root):
-    """A sharded run of 5 steps, and one stopped at 3 and resumed to 5: their logs."""
+    """A sharded run of 5 steps, and runs stopped at 3 and resumed to 5 from an ordinary and from a sharded
+    checkpoint: their work dirs."""
     tmp = tmp_path_factory.mktemp('fsdp_resume')
-    whole, parts = str(tmp / 'whole'), str(tmp / 'parts')
-    train(FSDP_CFG, whole, toy_root, 5)
-    train(FSDP_CFG, parts, toy_root, 3)
-    train(FSDP_CFG, parts, toy_root, 5, resume=True)
-    return logged(parts), logged(whole)
+    runs = dict(whole=str(tmp / 'whole'), full=str(tmp / 'full'), sharded=str(tmp / 'sharded'))
+    train(FSDP_CFG, runs['whole'], toy_root, 5)
+    for layout, extra in (('full', ()), ('sharded', SHARDED)):
+        train(FSDP_CFG, runs[layout], toy_root, 3, *extra)
+        train(FSDP_CFG, runs[layout], toy_root, 5, *extra, resume=True)
+    return runs
+
+
+def final_state(work):
+    """The weights and AdamW's state ('<param>.exp_avg', ...) of the run's last checkpoint, file or directory."""
+    from umgclip_mm.engine.fsdp_checkpoint import read_sharded_tensors
+    if osp.isdir(osp.join(work, 'iter_5')):
+        return (dict(read_sharded_tensors(osp.join(work, 'iter_5'))),
+                dict(read_sharded_tensors(osp.join(work, 'iter_5'), 'optimizer.state.')))
+    ckpt = torch.load(osp.join(work, 'iter_5.pth'), map_location='cpu', weights_only=True)
+    return ckpt['state_dict'], {f'{name}.{key}': value for name, state in ckpt['optimizer']['state'].items()
+                                for key, value in state.items()}
 
 
 @pytest.mark.slow
-def test_fsdp_resume_restores_weights_and_data(fsdp_resume_runs):
-    """The resumed run goes on at step 4 with the weights and the data of the uninterrupted run: its step-4 loss and
-    gradient norm (computed before step 4's update) are the uninterrupted run's."""
-    got, want = fsdp_resume_runs
+@pytest.mark.parametrize('layout', ['full', 'sharded'])
+def test_fsdp_resume_is_exact(fsdp_resume_runs, layout):
+    """The resumed run logs the uninterrupted run's steps 4 (weights, data and schedule restored) and 5 (AdamW's
+    moments restored: each on its own parameter) and ends with its weights and both moments."""
+    got, want = logged(fsdp_resume_runs[layout]), logged(fsdp_resume_runs['whole'])
     assert sorted(got) == [1, 2, 3, 4, 5]
-    assert got[4] == pytest.approx(want[4], rel=1e-5), (got[4], want[4])
+    for it in (4, 5):
+        assert got[it] == pytest.approx(want[it], rel=1e-6), (it, got[it], want[it])
+    (weights, moments), (ref_weights, ref_moments) = final_state(fsdp_resume_runs[layout]), \
+        final_state(fsdp_resume_runs['whole'])
+    assert sorted(weights) == sorted(ref_weights) and sorted(moments) == sorted(ref_moments)
+    assert any(k.endswith('.exp_avg') for k in moments) and any(k.endswith('.exp_avg_sq') for k in moments)
+    for k in ref_weights:
+        torch.testing.assert_close(weights[k], ref_weights[k], rtol=1e-6, atol=1e-8, msg=k)
+    for k in ref_moments:
+        torch.testing.assert_close(moments[k], ref_moments[k], rtol=1e-6, atol=1e-10, msg=k)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason='known defect: FSDP.optim_state_dict_to_load (torch 2.14, use_orig_params) '
-                   'hands some parameters the wrong AdamW moments when a full optimizer state dict is loaded, so '
-                   'step 4 updates differently and step 5 differs (loss by 0.3%); docs/distributed.md')
-def test_fsdp_resume_restores_the_optimizer_state(fsdp_resume_runs):
-    got, want = fsdp_resume_runs
-    assert got[5] == pytest.approx(want[5], rel=1e-5), (got[5], want[5])
+def test_sharded_checkpoint_consolidates_for_a_task_config(fsdp_resume_runs, tmp_path):
+    """The sharded run's last checkpoint (2 ranks' shards), consolidated, loads into the task config's model (the
+    panoptic toy config's UMG-CLIP, through its init_cfg) with no missing or unexpected key."""
+    from mmengine.config import Config
+
+    from umgclip_mm.registry import MODELS
+    out = str(tmp_path / 'umgclip_toy.pth')
+    run_tool('tools/model_converters/consolidate_checkpoint.py', osp.join(fsdp_resume_runs['sharded'], 'iter_5'), out)
+    weights = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), TASK_CFG))
+    cfg.model.clip.init_cfg.checkpoint = out
+    model = MODELS.build(cfg.model)
+    result = model.clip.load_state_dict(weights, strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == [], result
+    model.init_weights()  # the config's own route: Pretrained from the consolidated file
+    ref, _ = final_state(fsdp_resume_runs['sharded'])
+    for k, v in model.clip.state_dict().items():
+        torch.testing.assert_close(v, ref[k], rtol=0, atol=0, msg=k)
 
 
 # ----------------------------------------------------------------------------------------------- the parts alone
