@@ -26,9 +26,11 @@ Examples:
 import argparse
 import fnmatch
 import glob
+import hashlib
 import os
 import os.path as osp
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -204,8 +206,14 @@ def prepare_data(root: str) -> None:
 
     from umgclip_mm.datasets import fake_layouts
     data = osp.join(root, 'data')
-    if osp.isfile(osp.join(data, '.complete')):
-        return
+    stamp = osp.join(data, '.complete')
+    with open(fake_layouts.__file__, 'rb') as f:  # the writers' version: data of an older one is written again
+        version = hashlib.sha1(f.read()).hexdigest()
+    if osp.isfile(stamp):
+        with open(stamp) as f:
+            if f.read().strip() == version:
+                return
+        shutil.rmtree(data)
     base = osp.join(CONFIGS, '_base_', 'datasets')
     custom = Config.fromfile(osp.join(base, 'custom_zeroshot.py')).classes
     with open(osp.join(CONFIGS, 'custom', 'toy_vocab', 'things.txt')) as f:  # configs/custom's class folders
@@ -214,7 +222,8 @@ def prepare_data(root: str) -> None:
     for script, args in fake_layouts.CONVERTERS:
         subprocess.run([sys.executable, osp.join(REPO, 'tools', 'dataset_converters', script)] + args, cwd=data,
                        check=True, stdout=subprocess.DEVNULL)
-    open(osp.join(data, '.complete'), 'w').close()
+    with open(stamp, 'w') as f:
+        f.write(version)
 
 
 def swapped_config(config: str, tower: str, out_dir: str) -> str:
