@@ -3,6 +3,8 @@ estimate against one real training step on the CPU."""
 import re
 import sys
 
+import pytest
+
 from conftest import REPO, run_tool
 
 sys.path.insert(0, REPO + '/tools/analysis')
@@ -34,6 +36,17 @@ def test_frozen_parameters_have_no_gradient_or_state():
     assert s['weights'] == 4000 and s['grads'] == 40 and s['optimizer'] == 80
 
 
+def test_checkpoint_save_host_memory():
+    """'full' gathers weights and both moments on rank 0 and every rank reads them all back; 'sharded' holds one
+    tensor's shard (and DCP's copy-ahead) while writing and reads a 1/N share back."""
+    params = dict(total=1000, trained=800, largest_block=50, root=100, largest_tensor=100)
+    plan = memory_plan.save_host_bytes(params, gpus=4)
+    assert plan['full'] == dict(rank0=4 * 1000 + 8 * 800, other=0, resume=4 * 1000 + 8 * 800)
+    assert plan['sharded']['rank0'] == plan['sharded']['other'] == 12 * 25 + memory_plan.DCP_COPY_AHEAD
+    assert plan['sharded']['resume'] == (4 * 1000 + 8 * 800) / 4
+
+
+@pytest.mark.slow
 def test_toy_plan_and_check():
     out = run_tool('tools/analysis/memory_plan.py', TOY, '--gpus', '2', '--batch', '16', '--check').stdout
     rows = {line.split()[0]: line.split() for line in out.splitlines()
@@ -44,6 +57,9 @@ def test_toy_plan_and_check():
     # activations were measured: positive per-block figures for both towers, 3 image and 2 text blocks
     assert re.search(r'image tower: 16 inputs x \(3 blocks x [0-9.]+ MiB', out)
     assert re.search(r'text tower: 192 inputs x \(2 blocks x [0-9.]+ MiB', out)
+    saves = {line.split()[0]: line.split() for line in out.splitlines()
+             if line.split() and line.split()[0] in ('full', 'sharded')}
+    assert float(saves['full'][1]) > float(saves['sharded'][1])  # GiB on rank 0 while saving
     ratios = [float(r) for r in re.findall(r'ratio (?:measured/estimate )?([0-9.]+)', out)]
     assert len(ratios) == 3, out[-800:]  # at 16 and 32 images, and what the 16 more add
     # the measured growth with the batch is the estimate's (0.87 and 1.27 in two runs here; 1.02 for ViT-B/16 at

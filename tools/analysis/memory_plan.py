@@ -18,6 +18,11 @@ Strategies (all keep AdamW's two fp32 moments, 8 bytes a trained parameter, and 
          (the one running and the prefetched one), with one block's full gradient before its reduce-scatter
   zero2  FSDP with SHARD_GRAD_OP: weights stay gathered between forward and backward; gradients and state sharded
 
+Checkpoint saves (FSDPStrategy's state_dict_cfg) are planned in host memory, the other limit at E/14: 'full'
+gathers the weights and both AdamW moments into rank 0's host memory and every rank reads the whole file to resume;
+'sharded' (torch.distributed.checkpoint) gathers nothing: each rank copies one tensor of its shard at a time to the
+host as it writes (plus DCP's 10 MB copy-ahead) and reads only its shard back.
+
 --check runs the activation estimate against a measurement (Linux): the preset is built for real in a fresh process,
 its towers take one training step on a synthetic batch of --batch and of twice as many images, and the peak resident
 memory of each step above the state before it (activations, gradients and temporaries; the peak is restarted
@@ -31,10 +36,7 @@ Examples:
 """
 import argparse
 import copy
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 STRATEGIES = ('ddp', 'zero1', 'fsdp', 'zero2')
 GiB = 1024 ** 3
@@ -78,7 +80,8 @@ def count_parameters(model_cfg):
     blocks = [sum(p.numel() for p in m.parameters()) for m in model.modules()
               if type(m).__name__ in BLOCK_CLASS_NAMES]
     return dict(total=total, trained=trained, largest_block=max(blocks, default=0),
-                root=total - sum(blocks), blocks=len(blocks))
+                root=total - sum(blocks), blocks=len(blocks),
+                largest_tensor=max((p.numel() for p in model.parameters()), default=0))
 
 
 # ----------------------------------------------------------------------------------------------------- activations
@@ -208,6 +211,21 @@ def state_bytes(params, strategy, gpus):
     return rows
 
 
+# DCP's FileSystemWriter copies tensors ahead of the one it writes, up to this many bytes per thread (its default)
+DCP_COPY_AHEAD = 10_000_000
+
+
+def save_host_bytes(params, gpus):
+    """Host bytes of one checkpoint save and of the resume from it, per ``state_dict_cfg`` of FSDPStrategy: what
+    rank 0 and every other rank hold while saving, and what each rank reads to resume (fp32 weights, AdamW's two
+    fp32 moments of every trained parameter)."""
+    P, T = params['total'], params['trained']
+    whole = 4 * P + 8 * T
+    largest = 3 * 4 * -(-params['largest_tensor'] // gpus)  # one parameter's shard and its two moments
+    return dict(full=dict(rank0=whole, other=0, resume=whole),
+                sharded=dict(rank0=largest + DCP_COPY_AHEAD, other=largest + DCP_COPY_AHEAD, resume=whole / gpus))
+
+
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config
@@ -254,6 +272,17 @@ def main(argv=None):
     print(f'\nGiB per GPU. acts: without activation checkpointing; acts+cp: with it on both towers; total(config): '
           f'the config as written (with_cp image={with_cp[0]}, text={with_cp[1]}). "fits" leaves 10% for the CUDA '
           f'context, the caching allocator and temporaries.')
+    print(f'\ncheckpoint saves (umgclip_mm.FSDPStrategy state_dict_cfg), GiB of host memory per process, '
+          f'{args.gpus} processes:')
+    header = f'{"state_dict_cfg":14} {"save rank0":>10} {"save other":>10} {"resume each":>11}  writes'
+    print(header + '\n' + '-' * len(header))
+    writes = dict(full='one file, by rank 0 (ordinary layout; any world size)',
+                  sharded='a directory, a shard per rank (DCP; any world size)')
+    for mode, row in save_host_bytes(params, args.gpus).items():
+        print(f'{mode:14} {fmt(row["rank0"]):>10} {fmt(row["other"]):>10} {fmt(row["resume"]):>11}  {writes[mode]}')
+    print('full: rank 0 gathers every weight and both AdamW moments; to resume, every process loads the whole file '
+          '(a node of 8 GPUs reads it 8 times). sharded: each process holds one tensor of its shard at a time while '
+          'writing, and reads its own shard back.')
     if args.check:
         if amp:  # the check runs in fp32
             acts = activation_plan(model_cfg, batch, texts, amp=False)
@@ -268,7 +297,6 @@ def measured_peak(model_cfg, batch, texts):
     import subprocess
     code = f'''
 import ctypes, json, sys, torch
-sys.path.insert(0, {osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))!r})
 import umgclip_mm
 from umgclip_mm.registry import MODELS
 torch.manual_seed(0)
