@@ -25,9 +25,12 @@ def test_tiny_run_prints_every_format_kind_and_path_with_positive_figures():
         assert all(v >= 0 for v in stages) and total > 0 and all(v > 0 for v in per_second), out
         assert abs(sum(stages) - total) < 0.01 + 0.01 * total, out  # the stages add up to the sample's time
     assert len(re.findall(r'fast and base give identical samples \(all 3\): yes', out)) == 4, out
-    assert len(re.findall(r'worker [\d.]+ ms CPU \([\d.]+ images/s\)', out)) == 2, out  # the DataLoader check
+    # the DataLoader check, with each collate, on the same batches
+    assert len(re.findall(r'(pseudo|pack)_collate +: worker [\d.]+ ms CPU \([\d.]+ images/s\)', out)) == 4, out
+    assert len(re.findall(r'pack_collate over pseudo_collate [\d.]+x .*the same batches: yes', out)) == 2, out
     header = next(line.split() for line in out.splitlines() if line.split()[:1] == ['ViT-B/16'])
     assert header == ['ViT-B/16', 'ViT-L/14', 'EVA02-L/14', 'EVA02-E/14'], out
-    workers = [line for line in out.splitlines() if re.match(r'(jsonl|tar)/(toy|photo)/(base|fast)( in DL)? ', line)]
-    assert len(workers) == 8 + 2, out
+    workers = [line for line in out.splitlines()
+               if re.match(r'(jsonl|tar)/(toy|photo)/(base|fast)( DL (pseudo|pack))? +\d', line)]
+    assert len(workers) == 8 + 4, out
     assert all(len(re.findall(r'\b[1-9]\d* / [1-9]\d*\b', line)) == 4 for line in workers), out

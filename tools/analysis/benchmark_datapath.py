@@ -20,7 +20,9 @@ machine noise falls on all alike; the median round is reported. ``base`` is Load
 (masks decoded to dense bitmaps when loaded, as before the fast path; everything else as in ``fast``), ``fast`` the
 default (masks kept as run lengths, counted, cropped and resized from the runs); both are checked to give identical
 samples. One real DataLoader with 1 worker checks the single-process figure: its worker also pays for handing the
-batches to the main process.
+batches to the main process, once with mmengine's ``pseudo_collate`` (every tensor of the batch in its own
+shared-memory segment) and once with ``umgclip_mm.pack_collate`` (the images stacked and each kind of annotation
+tensor packed into one: a few segments per batch), the same batches in both (checked).
 
 The GPU side is not measured here (no GPU): the training throughput per GPU of each preset is taken from published
 training runs (printed with its source), scaled by forward FLOPs where no run is published, and by the FLOPs that
@@ -31,13 +33,13 @@ Examples:
     python tools/analysis/benchmark_datapath.py --kinds photo --masks 16 --samples 400 --rounds 5
 """
 import argparse
+import functools
 import io
 import itertools
 import json
 import math
 import os
 import os.path as osp
-import sys
 import tarfile
 import tempfile
 import time
@@ -47,7 +49,6 @@ import cv2
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 STAGES = ('read', 'decode', 'annotations', 'crop', 'captions', 'pack')
 STAGE_OF = dict(LoadUMGImage='decode', LoadUMGAnnotations='annotations', UMGRandomResizedCrop='crop',
                 SampleCaptions='captions', PackUMGInputs='pack')
@@ -88,6 +89,8 @@ def parse_args(argv=None):
                         help="how the photos' masks are stored")
     parser.add_argument('--rounds', type=int, default=3, help='timed passes per path (median reported)')
     parser.add_argument('--no-dataloader', action='store_true', help='skip the check with a real DataLoader')
+    parser.add_argument('--batch-size', type=int, default=32,
+                        help='images per batch of the DataLoader check (default 32; the presets use 128-256)')
     parser.add_argument('--gpu-speedup', type=float, default=1.0,
                         help='GPU throughput relative to the A100 figures (e.g. 2 for a GPU twice as fast)')
     parser.add_argument('--workdir', default=None, help='where to write the data (default: a temporary folder)')
@@ -244,25 +247,52 @@ def same_sample(a: dict, b: dict) -> bool:
             and sa.masks.tags == sb.masks.tags)
 
 
-def collate_with_cpu_time(batch: list) -> tuple:
-    """mmengine's ``pseudo_collate``, run in the worker, and the worker's CPU time when the batch is ready."""
-    from mmengine.dataset import pseudo_collate
-    return pseudo_collate(batch), time.process_time()
+class CollateWithCPUTime:
+    """A collate function, run in the worker, returning the batch and the worker's CPU time when it is ready."""
+
+    def __init__(self, name: str):
+        from mmengine.dataset import pseudo_collate
+
+        from umgclip_mm.engine.functions import pack_collate
+        self.collate = dict(pseudo=pseudo_collate, pack=pack_collate)[name]
+
+    def __call__(self, batch: list) -> tuple:
+        return self.collate(batch), time.process_time()
 
 
-def dataloader_figures(ds, fmt: str, n: int, batch_size: int) -> Tuple[float, float]:
-    """``(worker CPU seconds per image, wall images/s)`` of a real DataLoader with one worker, from its first batch
-    to its last (start-up excluded). The CPU time is the worker process's, so it includes handing the batches to
-    the main process (tensors moved to shared memory)."""
+def seed_worker(worker_id: int, seed: int) -> None:
+    """The same random draws in the worker of every DataLoader (both collates get the same batches)."""
+    import random
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def dataloader_figures(ds, fmt: str, n: int, batch_size: int, collate: str, seed: int) -> Tuple[float, float, list]:
+    """``(worker CPU seconds per image, wall images/s, batches)`` of a real DataLoader with one worker, from its
+    first batch to its last (start-up excluded). The CPU time is the worker process's, so it includes handing the
+    batches to the main process (tensors moved to shared memory)."""
     from torch.utils.data import DataLoader
-    loader = DataLoader(ds, batch_size=batch_size, num_workers=1, collate_fn=collate_with_cpu_time,
-                        sampler=range(n) if fmt == 'jsonl' else None)
+    loader = DataLoader(ds, batch_size=batch_size, num_workers=1, collate_fn=CollateWithCPUTime(collate),
+                        sampler=range(n) if fmt == 'jsonl' else None,
+                        worker_init_fn=functools.partial(seed_worker, seed=seed))
     it = iter(loader)
-    _, cpu0 = next(it)
-    w0, images, cpu1 = time.perf_counter(), 0, cpu0
+    first, cpu0 = next(it)
+    w0, images, cpu1, batches = time.perf_counter(), 0, cpu0, [first]
     for batch, cpu1 in it:
         images += len(batch['inputs'])
-    return (cpu1 - cpu0) / max(images, 1), images / max(time.perf_counter() - w0, 1e-9)
+        batches.append(batch)
+    return (cpu1 - cpu0) / max(images, 1), images / max(time.perf_counter() - w0, 1e-9), batches
+
+
+def same_batches(pseudo: list, pack: list) -> bool:
+    """The batches of both collates hold the same images and samples."""
+    import torch
+    return len(pseudo) == len(pack) and all(
+        torch.equal(torch.stack(a['inputs']), b['inputs'] if torch.is_tensor(b['inputs']) else
+                    torch.stack(b['inputs']))
+        and all(same_sample(dict(inputs=x, data_samples=sa), dict(inputs=x, data_samples=sb))
+                for x, sa, sb in zip(a['inputs'], a['data_samples'], b['data_samples']))
+        for a, b in zip(pseudo, pack))
 
 
 # ------------------------------------------------------------------------------------------------------ main
@@ -300,8 +330,8 @@ def check_identical(datasets: dict, n: dict, args) -> None:
 
 
 def print_workers(figures: dict, args) -> None:
-    print(f'\nWorkers one GPU needs = ceil(GPU images/s x CPU s per sample), a worker on a core of its own ("in DL": '
-          f'measured in the DataLoader\'s worker). GPU images/s per A100'
+    print(f'\nWorkers one GPU needs = ceil(GPU images/s x CPU s per sample), a worker on a core of its own ("DL": '
+          f'measured in the DataLoader\'s worker, with each collate). GPU images/s per A100'
           f'{f" x {args.gpu_speedup:g}" if args.gpu_speedup != 1 else ""}: CLIP (published runs), and UMG-CLIP '
           'with 75% of the patch tokens merged, as configs/umgclip train (FLOP estimate)')
     rates = []
@@ -313,7 +343,7 @@ def print_workers(figures: dict, args) -> None:
     print(f"{'GPU img/s UMG-CLIP':<24}" + ''.join(f'{umg:>13.1f}' for _, _, umg in rates))
     short = []
     for c, f in figures.items():
-        label = '/'.join(c).replace('/DataLoader', ' in DL')
+        label = '/'.join(c).replace('/DL ', ' DL ')
         need = [(math.ceil(clip * f['total']), math.ceil(umg * f['total'])) for _, clip, umg in rates]
         print(f'{label:<24}' + ''.join(f'{f"{a} / {b}":>13}' for a, b in need))
         short += [f'{name} on {label} ({b})' for (name, _, _), (_, b) in zip(rates, need) if b > 8]
@@ -362,14 +392,22 @@ def main(argv=None):
         loaders = {}
         if not args.no_dataloader:
             print('\nA real DataLoader with 1 worker, from its first batch to its last: the worker\'s CPU ms per image '
-                  '(with handing the batches over) and wall images/s, against this process\'s')
+                  '(with handing the batches over) and wall images/s, against this process\'s; pseudo_collate '
+                  '(a shared-memory segment per tensor) and pack_collate (a few per batch)')
             for c in combos:
                 if c[1] == args.kinds[-1] and c[2] == args.paths[-1]:
-                    cpu, rate = dataloader_figures(datasets[c], c[0], n[c], batch_size=max(1, min(8, n[c] // 3)))
-                    loaders[c + ('DataLoader',)] = dict(total=cpu)
-                    print(f"{'/'.join(c)}: worker {1e3 * cpu:.3f} ms CPU ({1 / max(cpu, 1e-9):.1f} images/s), "
-                          f"{rate:.1f} images/s wall; single process {1e3 * figures[c]['total']:.3f} ms CPU, "
-                          f"{1 / figures[c]['wall']:.1f} images/s wall")
+                    got = {}
+                    for collate in ('pseudo', 'pack'):
+                        batch = max(1, min(args.batch_size, n[c] // 3))  # 3 batches at least: the first is not timed
+                        cpu, rate, got[collate] = dataloader_figures(datasets[c], c[0], n[c], batch, collate,
+                                                                     args.seed)
+                        loaders[c + (f'DL {collate}',)] = dict(total=cpu)
+                        print(f"{'/'.join(c)} {collate + '_collate':<15}: worker {1e3 * cpu:.3f} ms CPU "
+                              f"({1 / max(cpu, 1e-9):.1f} images/s), {rate:.1f} images/s wall; single process "
+                              f"{1e3 * figures[c]['total']:.3f} ms CPU, {1 / figures[c]['wall']:.1f} images/s wall")
+                    before, after = (loaders[c + (f'DL {k}',)]['total'] for k in ('pseudo', 'pack'))
+                    print(f"{'/'.join(c)}: pack_collate over pseudo_collate {before / max(after, 1e-12):.2f}x "
+                          f"(worker CPU per image); the same batches: {'yes' if same_batches(*got.values()) else 'NO'}")
         print_workers({**figures, **loaders}, args)
 
 
