@@ -12,18 +12,14 @@
 #   python tools/train.py configs/quickstart/pretrain_mixture_synthetic.py
 _base_ = ['./pretrain_synthetic.py']
 data_root = 'data/synthetic'
+sources = [('toy', 'umg/train.jsonl', 2), ('coco_boxes', 'coco_umg/boxes-*.jsonl', 1),
+           ('coco_panoptic', 'coco_umg/panoptic-*.jsonl', 1)]  # (name, shards, weight)
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='umgclip_mm.UMGMixtureDataset',
-        names=['toy', 'coco_boxes', 'coco_panoptic'],
-        weights=[2, 1, 1],  # half the samples of a pass from the toy world's records, a quarter from each other
+        names=[s[0] for s in sources],
+        weights=[s[2] for s in sources],  # half a pass from the toy world's records, a quarter from each other
         log_interval=500,  # per-source counts in the log every 500 samples a process draws
-        datasets=[
-            dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='umg/train.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='coco_umg/boxes-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='coco_umg/panoptic-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-        ]))
+        datasets=[dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files=s[1],
+                       pipeline=_base_.train_pipeline) for s in sources]))

@@ -14,34 +14,15 @@ Example:
     # then: UMGDataset(ann_files='umg/train-*.jsonl', data_root='data/gbc10m')
 """
 import argparse
-import glob
-import json
 import os.path as osp
 import posixpath
 import sys
 
 
-def graphs(files, bad):
-    """``(where, graph)`` of each line of JSON-lines files (or each element of a JSON list)."""
-    for path in files:
-        with open(path, encoding='utf-8') as f:
-            if path.endswith('.json'):
-                data = json.load(f)
-                for n, graph in enumerate(data if isinstance(data, list) else [data]):
-                    yield f'{osp.basename(path)}[{n}]', graph
-                continue
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield f'{osp.basename(path)}:{n}', json.loads(line)
-                except json.JSONDecodeError as err:
-                    bad('not JSON', f'{osp.basename(path)}:{n}', str(err))
-
-
 def records(files, args, bad):
-    from umgclip_mm.datasets.converters import ConversionError, convert_gbc, gbc_image_file, image_size
-    for where, graph in graphs(files, bad):
+    from umgclip_mm.datasets.converters import (ConversionError, convert_gbc, gbc_image_file, image_size,
+                                                iter_json_records)
+    for where, graph in iter_json_records(files, bad):
         try:
             if not isinstance(graph, dict):
                 raise ConversionError('a line must be a JSON object (a GbcGraph)')
@@ -54,15 +35,9 @@ def records(files, args, bad):
 
 
 def convert(args):
-    from umgclip_mm.datasets.converters import BadRecords, write_records
-    files = []
-    for pattern in args.inputs:
-        found = sorted(glob.glob(pattern))
-        if not found:
-            raise FileNotFoundError(f'no GBC file matches {pattern!r}')
-        files += found
+    from umgclip_mm.datasets.converters import BadRecords, expand_inputs, write_records
     bad = BadRecords()
-    write_records(records(files, args, bad), args.out, args.shard_size, bad)
+    write_records(records(expand_inputs(args.inputs, 'GBC file'), args, bad), args.out, args.shard_size, bad)
 
 
 def main(argv=None):

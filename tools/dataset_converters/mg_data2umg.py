@@ -14,36 +14,12 @@ Example:
     # then: UMGDataset(ann_files='umg/train-*.jsonl', data_root='data/mg_data')
 """
 import argparse
-import glob
-import json
-import os.path as osp
 import sys
 
 
-def samples(files, bad):
-    """``(where, sample)`` of JSON-lines files, JSON lists or one-sample JSON files."""
-    for path in files:
-        with open(path, encoding='utf-8') as f:
-            if not path.endswith('.jsonl'):
-                try:
-                    data = json.load(f)
-                except json.JSONDecodeError as err:
-                    bad('not JSON', osp.basename(path), str(err))
-                    continue
-                for n, sample in enumerate(data if isinstance(data, list) else [data]):
-                    yield f'{osp.basename(path)}[{n}]', sample
-                continue
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        yield f'{osp.basename(path)}:{n}', json.loads(line)
-                    except json.JSONDecodeError as err:
-                        bad('not JSON', f'{osp.basename(path)}:{n}', str(err))
-
-
 def records(files, args, fields, bad):
-    from umgclip_mm.datasets.converters import ConversionError, convert_mg_data
-    for where, sample in samples(files, bad):
+    from umgclip_mm.datasets.converters import ConversionError, convert_mg_data, iter_json_records
+    for where, sample in iter_json_records(files, bad):
         try:
             if not isinstance(sample, dict):
                 raise ConversionError('a sample must be a JSON object')
@@ -54,19 +30,15 @@ def records(files, args, fields, bad):
 
 
 def convert(args):
-    from umgclip_mm.datasets.converters import MG_DATA_FIELDS, BadRecords, ConversionError, write_records
+    from umgclip_mm.datasets.converters import (MG_DATA_FIELDS, BadRecords, ConversionError, expand_inputs,
+                                                write_records)
     fields = {}
     for item in args.field or []:
         role, _, name = item.partition('=')
         if role not in MG_DATA_FIELDS or not name:
             raise ConversionError(f'--field {item!r}: expected ROLE=NAME with ROLE one of {sorted(MG_DATA_FIELDS)}')
         fields[role] = name
-    files = []
-    for pattern in args.inputs:
-        found = sorted(glob.glob(pattern))
-        if not found:
-            raise FileNotFoundError(f'no MG-Data annotation file matches {pattern!r}')
-        files += found
+    files = expand_inputs(args.inputs, 'MG-Data annotation file')
     bad = BadRecords()
     write_records(records(files, args, fields, bad), args.out, args.shard_size, bad)
 

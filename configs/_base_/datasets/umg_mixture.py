@@ -10,29 +10,24 @@
 # starting point, not UMG-CLIP's (the paper trains on UMG-41M as one set): the web-scale sources (GBC, MG-Data)
 # carry most of a pass, the human-annotated region sources are up-weighted well beyond their size (a source whose
 # share exceeds its size is repeated whole each pass; a larger one is sampled, other records each pass).
-# Remove a source from all three lists to train without it.
+# Remove a source from `sources` to train without it.
 _base_ = './umg41m.py'
+sources = [  # (name, data root, shards, weight)
+    ('gbc10m', 'data/gbc10m', 'umg/train-*.jsonl', 35),
+    ('mg_data', 'data/mg_data', 'umg/train-*.jsonl', 35),
+    ('vg', 'data/vg', 'umg/train-*.jsonl', 10),
+    ('coco', 'data/coco', 'umg/train-*.jsonl', 8),
+    ('refcoco', 'data/coco', 'umg/refcoco-*.jsonl', 4),
+    ('refcocog', 'data/coco', 'umg/refcocog-*.jsonl', 4),
+    ('flickr30k_entities', 'data/flickr30k', 'umg/train-*.jsonl', 4),
+]
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='umgclip_mm.UMGMixtureDataset',
-        names=['gbc10m', 'mg_data', 'vg', 'coco', 'refcoco', 'refcocog', 'flickr30k_entities'],
-        weights=[35, 35, 10, 8, 4, 4, 4],
+        names=[s[0] for s in sources],
+        weights=[s[3] for s in sources],
         length=20_000_000,  # samples per pass of the sampler (every source appears in its share each pass)
         log_interval=10000,
-        datasets=[
-            dict(type='umgclip_mm.UMGDataset', data_root='data/gbc10m', ann_files='umg/train-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/mg_data', ann_files='umg/train-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/vg', ann_files='umg/train-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/coco', ann_files='umg/train-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/coco', ann_files='umg/refcoco-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/coco', ann_files='umg/refcocog-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-            dict(type='umgclip_mm.UMGDataset', data_root='data/flickr30k', ann_files='umg/train-*.jsonl',
-                 pipeline=_base_.train_pipeline),
-        ]))
+        datasets=[dict(type='umgclip_mm.UMGDataset', data_root=s[1], ann_files=s[2], pipeline=_base_.train_pipeline)
+                  for s in sources]))

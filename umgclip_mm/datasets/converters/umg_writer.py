@@ -241,3 +241,43 @@ def run_tool(convert, args) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0
+
+
+def expand_inputs(patterns: Sequence[str], what: str) -> List[str]:
+    """The files matching each glob pattern, in order (sorted within a pattern).
+
+    Raises:
+        FileNotFoundError: a pattern matches nothing (``what`` names the kind of file).
+    """
+    import glob
+    files = []
+    for pattern in patterns:
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise FileNotFoundError(f'no {what} matches {pattern!r}')
+        files += found
+    return files
+
+
+def iter_json_records(files: Sequence[str], bad: BadRecords) -> Iterator[tuple]:
+    """``(where, value)`` for each line of ``.jsonl`` files (``file.jsonl:<line>``) and each element of ``.json``
+    files holding a list, or the one value of other ``.json`` files (``file.json[<n>]``). A line or file that is
+    not JSON is counted in ``bad`` as ``'not JSON'`` and skipped."""
+    for path in files:
+        name = osp.basename(path)
+        with open(path, encoding='utf-8') as f:
+            if not path.endswith('.jsonl'):
+                try:
+                    data = json.load(f)
+                except json.JSONDecodeError as err:
+                    bad('not JSON', name, str(err))
+                    continue
+                for n, value in enumerate(data if isinstance(data, list) else [data]):
+                    yield f'{name}[{n}]', value
+                continue
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        yield f'{name}:{n}', json.loads(line)
+                    except json.JSONDecodeError as err:
+                        bad('not JSON', f'{name}:{n}', str(err))
