@@ -102,3 +102,15 @@ def test_tokens_cut_after_the_longest_text_give_the_padded_embeddings():
     assert longest < ids.shape[1]
     with torch.no_grad():
         assert (enc(ids[:, :longest]) - enc(ids)).abs().max() < 1e-6
+
+
+def test_fast_path_gives_mmsegs_ids_for_every_shipped_class_name(tokenizer):
+    """Our tokenizer skips ftfy and HTML unescaping for printable ASCII without '&' (most of its time); ids equal
+    mmseg's SimpleTokenizer on every shipped class name in a prompt, and on the odd texts that take the full path."""
+    from umgclip_mm.vocabulary import available_class_lists, build_vocabulary
+    names = {n for lst in available_class_lists() for syns in build_vocabulary(dict(class_list=lst)).synonyms
+             for n in syns}
+    texts = [f'a photo of a {n}.' for n in sorted(names)] + CORPUS + ["A  Tab\tand O'Neil's  ", 'fish &amp; chips']
+    ours = [tokenizer.encode(t)[1:-1] for t in texts if len(tokenizer.encode(t)) < 77]
+    theirs = [tokenizer.bpe.encode(t) for t in texts if len(tokenizer.encode(t)) < 77]
+    assert len(ours) > 2000 and ours == theirs
