@@ -5,6 +5,7 @@ import os.path as osp
 import torch
 
 from conftest import run_tool
+from test_tools.tiny_sources import convert
 from umgclip_mm.datasets import UMGDataset
 from umgclip_mm.datasets.toy_world import generate
 
@@ -12,7 +13,7 @@ PIPELINE = [dict(type='umgclip_mm.LoadUMGImage'), dict(type='umgclip_mm.LoadUMGA
             dict(type='umgclip_mm.PackUMGInputs')]
 
 
-def test_coco_to_umg(tmp_path):
+def test_coco_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     generate(root, num_train=5, num_val=0, size=48)
     records = [json.loads(line) for line in open(osp.join(root, 'umg', 'train.jsonl'))]
@@ -31,13 +32,12 @@ def test_coco_to_umg(tmp_path):
                                                 for i, r in enumerate(records)])
     for name, data in (('instances', instances), ('captions', captions)):
         json.dump(data, open(osp.join(root, f'{name}.json'), 'w'))
-    proc = run_tool('tools/dataset_converters/coco2umg.py', osp.join(root, 'coco_umg', 'train'), '--image-prefix',
-                    'images/train', '--captions', osp.join(root, 'captions.json'), '--instances',
-                    osp.join(root, 'instances.json'), '--panoptic',
-                    osp.join(root, 'annotations', 'panoptic_train.json'),
-                    '--panoptic-dir', osp.join(root, 'annotations', 'panoptic_train'), '--shard-size', '3')
-    assert 'in 2 shard(s)' in proc.stdout and '2 skipped: 2 bad instance' in proc.stdout
-    assert 'instances annotation 998: image_id 12345' in proc.stderr and 'annotation 997' in proc.stderr
+    out, err = convert(capsys, 'coco2umg', osp.join(root, 'coco_umg', 'train'), '--image-prefix', 'images/train',
+                       '--captions', osp.join(root, 'captions.json'), '--instances', osp.join(root, 'instances.json'),
+                       '--panoptic', osp.join(root, 'annotations', 'panoptic_train.json'),
+                       '--panoptic-dir', osp.join(root, 'annotations', 'panoptic_train'), '--shard-size', '3')
+    assert 'in 2 shard(s)' in out and '2 skipped: 2 bad instance' in out
+    assert 'instances annotation 998: image_id 12345' in err and 'annotation 997' in err
     assert run_tool('tools/dataset_converters/coco2umg.py', '--help').stdout.startswith('usage:')
     ds = UMGDataset('coco_umg/train-*.jsonl', data_root=root, pipeline=PIPELINE, test_mode=True)
     ref = UMGDataset('umg/train.jsonl', data_root=root, pipeline=PIPELINE, test_mode=True)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import run_tool
-from test_tools.tiny_sources import FLICKR_SENTENCES, load_converted, write_flickr30k_entities
+from test_tools.tiny_sources import FLICKR_SENTENCES, convert, load_converted, write_flickr30k_entities
 from umgclip_mm.datasets.converters import ConversionError, parse_annotation, parse_sentences
 
 TOOL = 'tools/dataset_converters/flickr30k_entities2umg.py'
@@ -17,13 +17,14 @@ def test_help():
     assert out.startswith('usage:') and '--entities' in out and '--ids' in out
 
 
-def test_flickr30k_entities_to_umg(tmp_path):
+def test_flickr30k_entities_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     write_flickr30k_entities(root)
-    proc = run_tool(TOOL, osp.join(root, 'umg', 'train'), '--entities', osp.join(root, 'entities'), '--ids',
-                    osp.join(root, 'entities', 'train.txt'), '--image-prefix', 'flickr30k-images')
-    assert 'wrote 2 images in 1 shard(s)' in proc.stdout and '1 skipped: 1 bad image' in proc.stdout
-    assert '404' in proc.stderr and 'Sentences/404.txt not found' in proc.stderr
+    out, err = convert(capsys, 'flickr30k_entities2umg', osp.join(root, 'umg', 'train'), '--entities',
+                       osp.join(root, 'entities'), '--ids', osp.join(root, 'entities', 'train.txt'), '--image-prefix',
+                       'flickr30k-images')
+    assert 'wrote 2 images in 1 shard(s)' in out and '1 skipped: 1 bad image' in out
+    assert '404' in err and 'Sentences/404.txt not found' in err
     records, exact, train = load_converted(root, 'umg/train-*.jsonl')
     first = records[0]
     assert first['image'] == 'flickr30k-images/1000092795.jpg' and (first['height'], first['width']) == (40, 60)
@@ -41,7 +42,7 @@ def test_flickr30k_entities_to_umg(tmp_path):
     assert torch.equal(boxes[0], torch.tensor([4., 4., 50., 36.]))
     assert all(out['inputs'].shape == (3, 64, 64) for out in train)
     # no --ids: every annotation file
-    out = run_tool(TOOL, osp.join(root, 'all'), '--entities', osp.join(root, 'entities')).stdout
+    out, _ = convert(capsys, 'flickr30k_entities2umg', osp.join(root, 'all'), '--entities', osp.join(root, 'entities'))
     assert 'wrote 2 images' in out and 'nothing skipped' in out
 
 

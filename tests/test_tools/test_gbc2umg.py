@@ -2,7 +2,7 @@
 import os.path as osp
 
 from conftest import run_tool
-from test_tools.tiny_sources import load_converted, write_gbc
+from test_tools.tiny_sources import convert, load_converted, write_gbc
 
 TOOL = 'tools/dataset_converters/gbc2umg.py'
 
@@ -12,15 +12,15 @@ def test_help():
     assert out.startswith('usage:') and '--image-root' in out and '--with-detail' in out
 
 
-def test_gbc_to_umg(tmp_path):
+def test_gbc_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     expect = write_gbc(root)
-    proc = run_tool(TOOL, osp.join(root, 'gbc.jsonl'), osp.join(root, 'umg', 'train'), '--image-root',
-                    osp.join(root, 'images'), '--image-prefix', 'images')
-    assert 'wrote 2 images in 1 shard(s)' in proc.stdout and '3 skipped' in proc.stdout
+    out, err = convert(capsys, 'gbc2umg', osp.join(root, 'gbc.jsonl'), osp.join(root, 'umg', 'train'), '--image-root',
+                       osp.join(root, 'images'), '--image-prefix', 'images')
+    assert 'wrote 2 images in 1 shard(s)' in out and '3 skipped' in out
     for name in expect['bad']:
-        assert name in proc.stderr, name
-    assert 'nowhere.jpg not found' in proc.stderr
+        assert name in err, name
+    assert 'nowhere.jpg not found' in err
     records, exact, train = load_converted(root, 'umg/train-*.jsonl')
     a, b = records
     assert a['image'] == 'images/a.jpg' and (a['height'], a['width']) == (60, 80)  # size read from the JPEG
@@ -32,7 +32,7 @@ def test_gbc_to_umg(tmp_path):
     assert b['captions'] == ['A lone tree in a field.'] and b['regions'][0]['tags'] == ['tree']
     assert len(exact[0]['data_samples'].regions) == 3
     assert all(out['inputs'].shape == (3, 64, 64) for out in train)
-    run_tool(TOOL, osp.join(root, 'gbc.jsonl'), osp.join(root, 'detail'), '--image-root', osp.join(root, 'images'),
-             '--with-detail')
+    convert(capsys, 'gbc2umg', osp.join(root, 'gbc.jsonl'), osp.join(root, 'detail'), '--image-root',
+            osp.join(root, 'images'), '--with-detail')
     detail = open(osp.join(root, 'detail-00000.jsonl')).readline()
     assert 'bright room' in detail and 'floppy ears' in detail

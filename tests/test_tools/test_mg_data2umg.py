@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 
 from conftest import run_tool
-from test_tools.tiny_sources import load_converted, write_mg_data
+from test_tools.tiny_sources import convert, load_converted, write_mg_data
 
 TOOL = 'tools/dataset_converters/mg_data2umg.py'
 
@@ -16,14 +16,14 @@ def test_help():
     assert out.startswith('usage:') and '--field' in out and 'related_objects' in out
 
 
-def test_mg_data_to_umg(tmp_path):
+def test_mg_data_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     expect = write_mg_data(root)
-    proc = run_tool(TOOL, osp.join(root, 'mg.jsonl'), osp.join(root, 'umg', 'train'), '--image-prefix', 'images',
-                    '--object-boxes')
-    assert 'wrote 1 images in 1 shard(s)' in proc.stdout and '2 skipped' in proc.stdout
+    out, err = convert(capsys, 'mg_data2umg', osp.join(root, 'mg.jsonl'), osp.join(root, 'umg', 'train'),
+                       '--image-prefix', 'images', '--object-boxes')
+    assert 'wrote 1 images in 1 shard(s)' in out and '2 skipped' in out
     for name in expect['bad']:
-        assert name in proc.stderr, name
+        assert name in err, name
     records, exact, train = load_converted(root, 'umg/train-*.jsonl')
     rec = records[0]
     assert rec['image'] == 'images/0001.jpg' and rec['captions'] == ['two boxes on a table']
@@ -41,7 +41,7 @@ def test_mg_data_to_umg(tmp_path):
                    objs=[dict(text=o['caption'], rle=o['mask']) for o in sample['objects'][:2]])
     with open(osp.join(root, 'renamed.json'), 'w') as f:
         json.dump([renamed], f)
-    out = run_tool(TOOL, osp.join(root, 'renamed.json'), osp.join(root, 'renamed'), '--field', 'image=file',
-                   '--field', 'short_caption=caption_short', '--field', 'objects=objs', '--field', 'caption=text',
-                   '--field', 'mask=rle').stdout
+    out, _ = convert(capsys, 'mg_data2umg', osp.join(root, 'renamed.json'), osp.join(root, 'renamed'), '--field',
+                     'image=file', '--field', 'short_caption=caption_short', '--field', 'objects=objs', '--field',
+                     'caption=text', '--field', 'mask=rle')
     assert 'wrote 1 images' in out and '2 masks' in out and 'nothing skipped' in out

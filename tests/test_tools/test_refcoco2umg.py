@@ -3,14 +3,12 @@ ones, and instances.json), and the restricted unpickler against a malicious pick
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 
 import pytest
 import torch
 
-from conftest import REPO, run_tool
-from test_tools.tiny_sources import load_converted, write_refcoco
+from conftest import run_tool
+from test_tools.tiny_sources import convert, load_converted, write_refcoco
 from umgclip_mm.datasets.converters import UnsafePickleError, load_data_pickle
 
 TOOL = 'tools/dataset_converters/refcoco2umg.py'
@@ -31,14 +29,14 @@ def test_help():
     assert out.startswith('usage:') and '--refs' in out and '--splits' in out
 
 
-def test_refcoco_to_umg(tmp_path):
+def test_refcoco_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     expect = write_refcoco(root)
-    proc = run_tool(TOOL, osp.join(root, 'refcoco', 'umg', 'train'), '--refs',
-                    osp.join(root, 'refcoco', 'refs(unc).p'), '--instances', osp.join(root, 'refcoco', 'instances.json'),
-                    '--image-prefix', 'train2014')
-    assert 'wrote 2 images in 1 shard(s)' in proc.stdout and '1 skipped: 1 bad ref' in proc.stdout
-    assert 'ref 4' in proc.stderr and 'ann_id 999' in proc.stderr
+    out, err = convert(capsys, 'refcoco2umg', osp.join(root, 'refcoco', 'umg', 'train'), '--refs',
+                       osp.join(root, 'refcoco', 'refs(unc).p'), '--instances',
+                       osp.join(root, 'refcoco', 'instances.json'), '--image-prefix', 'train2014')
+    assert 'wrote 2 images in 1 shard(s)' in out and '1 skipped: 1 bad ref' in out
+    assert 'ref 4' in err and 'ann_id 999' in err
     records, exact, train = load_converted(root, 'refcoco/umg/train-*.jsonl')
     assert [r['image'] for r in records] == ['train2014/COCO_train2014_000000000009.jpg',
                                             'train2014/COCO_train2014_000000000025.jpg']
@@ -50,14 +48,14 @@ def test_refcoco_to_umg(tmp_path):
     dog = exact[0]['data_samples'].masks
     assert dog.masks.shape == (2, 48, 64) and 250 <= int(dog.masks[0].sum()) <= 340  # the 20x15 polygon
     assert all(out['inputs'].shape == (3, 64, 64) for out in train)
-    out = run_tool(TOOL, osp.join(root, 'all'), '--refs', osp.join(root, 'refcoco', 'refs(unc).p'), '--instances',
-                   osp.join(root, 'refcoco', 'instances.json'), '--splits', 'all').stdout
+    out, _ = convert(capsys, 'refcoco2umg', osp.join(root, 'all'), '--refs', osp.join(root, 'refcoco', 'refs(unc).p'),
+                     '--instances', osp.join(root, 'refcoco', 'instances.json'), '--splits', 'all')
     assert 'wrote 2 images' in out and expect['images'] == 2
     last = open(osp.join(root, 'all-00000.jsonl')).read().splitlines()[-1]
     assert 'held out expression' in last
 
 
-def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path):
+def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, capsys):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'refs(unc).p'
     with open(path, 'wb') as f:
@@ -68,10 +66,9 @@ def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path):
     # the tool says so and stops with status 1, still without running it
     instances = tmp_path / 'instances.json'
     instances.write_text('{"images": [], "annotations": [], "categories": []}')
-    proc = subprocess.run([sys.executable, TOOL, str(tmp_path / 'out'), '--refs', str(path), '--instances',
-                           str(instances)], cwd=REPO, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=REPO))
-    assert proc.returncode == 1 and 'refused to load' in proc.stderr and not marker.exists()
+    _, err = convert(capsys, 'refcoco2umg', tmp_path / 'out', '--refs', path, '--instances', instances, status=1)
+    assert 'refused to load' in err
+    assert not marker.exists() and not (tmp_path / 'out-00000.jsonl').exists()
     # control: the exploit is real (plain unpickling of these bytes, our own test file, runs the command)
     evil = path.read_bytes()
     pickle.loads(evil)

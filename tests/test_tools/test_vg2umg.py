@@ -5,7 +5,7 @@ import os.path as osp
 import torch
 
 from conftest import run_tool
-from test_tools.tiny_sources import load_converted, write_vg
+from test_tools.tiny_sources import convert, load_converted, write_vg
 
 TOOL = 'tools/dataset_converters/vg2umg.py'
 
@@ -15,16 +15,17 @@ def test_help():
     assert out.startswith('usage:') and '--region-descriptions' in out and '--attributes' in out
 
 
-def test_visual_genome_to_umg(tmp_path):
+def test_visual_genome_to_umg(tmp_path, capsys):
     root = str(tmp_path)
     expect = write_vg(root)
-    proc = run_tool(TOOL, osp.join(root, 'umg', 'train'), '--image-data', osp.join(root, 'image_data.json'),
-                    '--region-descriptions', osp.join(root, 'region_descriptions.json'), '--objects',
-                    osp.join(root, 'objects.json'), '--attributes', osp.join(root, 'attributes.json'))
-    assert 'wrote 2 images in 1 shard(s)' in proc.stdout and '3 skipped' in proc.stdout
+    out, err = convert(capsys, 'vg2umg', osp.join(root, 'umg', 'train'), '--image-data',
+                       osp.join(root, 'image_data.json'), '--region-descriptions',
+                       osp.join(root, 'region_descriptions.json'), '--objects', osp.join(root, 'objects.json'),
+                       '--attributes', osp.join(root, 'attributes.json'))
+    assert 'wrote 2 images in 1 shard(s)' in out and '3 skipped' in out
     for name in expect['bad']:  # each bad entry is named, and the run went on
-        assert name in proc.stderr, name
-    assert '3/3' in proc.stderr  # mmengine's progress bar over image_data.json's entries
+        assert name in err, name
+    assert '3/3' in err  # mmengine's progress bar over image_data.json's entries
     records, exact, train = load_converted(root, 'umg/train-*.jsonl')
     by_image = {r['image']: r for r in records}
     assert set(by_image) == {'VG_100K/1.jpg', 'VG_100K_2/2.jpg'}  # the folder comes from each image's url

@@ -240,3 +240,19 @@ def load_converted(root, pattern):
         shard, line = exact.locate(i)
         records.append(json.loads(open(shard).read().splitlines()[line - 1]))
     return records, [exact[i] for i in range(len(exact))], [train[(i, 1234 + i)] for i in range(len(train))]
+
+
+def convert(capsys, tool, *args, status=0):
+    """Run ``tools/dataset_converters/<tool>.py``'s ``main`` in this process (no interpreter start-up, no second
+    import of torch) with ``args``; returns its ``(stdout, stderr)`` and fails unless it exits with ``status``."""
+    import importlib.util
+
+    from conftest import REPO
+    spec = importlib.util.spec_from_file_location(f'{tool}_under_test',
+                                                  osp.join(REPO, 'tools', 'dataset_converters', f'{tool}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    got = module.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert got == status, f'{tool} exited {got}, not {status}:\n{out}\n{err}'
+    return out, err
