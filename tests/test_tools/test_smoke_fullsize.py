@@ -117,3 +117,25 @@ def test_data_check_takes_a_glob_that_matches(tmp_path):
     (tmp_path / 'annotations').mkdir()
     (tmp_path / 'annotations' / 'train-000000.jsonl').write_text('{}\n')
     check_data_exist(cfg, ['train_dataloader'])  # no error
+
+
+def test_the_table_row_is_the_metric_line_or_the_error(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('smoke_fullsize', osp.join(REPO, TOOL))
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    log = tmp_path / 'run.log'
+    log.write_text('12/07 18:07:54 - mmengine - INFO - Iter(train) [2/2]  lr: 1e-4  time: 221.4779  data_time: 0.1  '
+                   'grad_norm: 372.9  loss: 157.1506  loss_cls: 9.3\n'
+                   '12/07 18:09:01 - mmengine - INFO - Iter(val) [1/2]    eta: 0:01:14  time: 74.1\n'
+                   '12/07 18:10:15 - mmengine - INFO - Iter(val) [2/2]    aAcc: 1.0  mIoU: 0.5  time: 74.3\n')
+    assert smoke.summarise(str(log), 0, 'train') == 'train: 221.4779 s/iter, loss 157.1506; aAcc: 1.0  mIoU: 0.5  time: 74.3'
+    log.write_text('Traceback (most recent call last):\n  File "x.py", line 1\nRuntimeError: selected index k out of '
+                   'range\n')
+    assert smoke.summarise(str(log), 1, 'test') == 'ERROR: RuntimeError: selected index k out of range'
+    assert smoke.summarise(str(log), None, 'test').startswith('TIMEOUT')
+    out = smoke.run_logged([sys.executable, '-c', 'x = bytearray(300 * 2**20); print("done")'], str(log), str(tmp_path),
+                           timeout=60)
+    assert out['returncode'] == 0 and 0.29 < out['rss_gib'] < 1.0 and log.read_text() == 'done\n'
+    out = smoke.run_logged([sys.executable, '-c', 'import time; time.sleep(30)'], str(log), str(tmp_path), timeout=1)
+    assert out['returncode'] is None and out['seconds'] < 10
