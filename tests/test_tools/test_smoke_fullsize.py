@@ -129,7 +129,8 @@ def test_the_table_row_is_the_metric_line_or_the_error(tmp_path):
                    'grad_norm: 372.9  loss: 157.1506  loss_cls: 9.3\n'
                    '12/07 18:09:01 - mmengine - INFO - Iter(val) [1/2]    eta: 0:01:14  time: 74.1\n'
                    '12/07 18:10:15 - mmengine - INFO - Iter(val) [2/2]    aAcc: 1.0  mIoU: 0.5  time: 74.3\n')
-    assert smoke.summarise(str(log), 0, 'train') == 'train: 221.4779 s/iter, loss 157.1506; aAcc: 1.0  mIoU: 0.5  time: 74.3'
+    row = smoke.summarise(str(log), 0, 'train')
+    assert row == 'train: 221.4779 s/iter, loss 157.1506; aAcc: 1.0  mIoU: 0.5  time: 74.3'
     log.write_text('Traceback (most recent call last):\n  File "x.py", line 1\nRuntimeError: selected index k out of '
                    'range\n')
     assert smoke.summarise(str(log), 1, 'test') == 'ERROR: RuntimeError: selected index k out of range'
