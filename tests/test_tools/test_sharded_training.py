@@ -45,8 +45,8 @@ def train(cfg, work, root, iters, *extra, resume=False):
     opts = [f'train_dataloader.dataset.data_root={root}', 'train_dataloader.batch_size=2',
             'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False', 'val_cfg=None',
             'val_dataloader=None', 'val_evaluator=None', 'param_scheduler=[]', 'default_hooks.logger.interval=1',
-            'default_hooks.checkpoint.interval=3', f'train_cfg.max_iters={iters}', 'optim_wrapper.clip_grad.max_norm=1.0',
-            *extra]
+            'default_hooks.checkpoint.interval=3', f'train_cfg.max_iters={iters}',
+            'optim_wrapper.clip_grad.max_norm=1.0', *extra]
     run_tool('bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work, *(['--resume'] if resume else []),
              '--cfg-options', *opts, env={'PYTHON': sys.executable, 'PORT': str(free_port())}, timeout=400)
 

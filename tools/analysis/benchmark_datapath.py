@@ -393,21 +393,29 @@ def main(argv=None):
         if not args.no_dataloader:
             print('\nA real DataLoader with 1 worker, from its first batch to its last: the worker\'s CPU ms per image '
                   '(with handing the batches over) and wall images/s, against this process\'s; pseudo_collate '
-                  '(a shared-memory segment per tensor) and pack_collate (a few per batch)')
+                  f'(a shared-memory segment per tensor) and pack_collate (a few per batch), {args.rounds} '
+                  'interleaved rounds, the median')
             for c in combos:
                 if c[1] == args.kinds[-1] and c[2] == args.paths[-1]:
-                    got = {}
-                    for collate in ('pseudo', 'pack'):
-                        batch = max(1, min(args.batch_size, n[c] // 3))  # 3 batches at least: the first is not timed
-                        cpu, rate, got[collate] = dataloader_figures(datasets[c], c[0], n[c], batch, collate,
-                                                                     args.seed)
+                    got, runs = {}, {k: [] for k in ('pseudo', 'pack')}
+                    batch = max(1, min(args.batch_size, n[c] // 3))  # 3 batches at least: the first is not timed
+                    for _ in range(args.rounds):  # interleaved, the median round reported
+                        for collate in runs:
+                            cpu, rate, got[collate] = dataloader_figures(datasets[c], c[0], n[c], batch, collate,
+                                                                         args.seed)
+                            runs[collate].append((cpu, rate))
+                    for collate, timed in runs.items():
+                        cpu, rate = sorted(timed)[len(timed) // 2]
                         loaders[c + (f'DL {collate}',)] = dict(total=cpu)
                         print(f"{'/'.join(c)} {collate + '_collate':<15}: worker {1e3 * cpu:.3f} ms CPU "
                               f"({1 / max(cpu, 1e-9):.1f} images/s), {rate:.1f} images/s wall; single process "
                               f"{1e3 * figures[c]['total']:.3f} ms CPU, {1 / figures[c]['wall']:.1f} images/s wall")
                     before, after = (loaders[c + (f'DL {k}',)]['total'] for k in ('pseudo', 'pack'))
+                    alone = figures[c]['total']
                     print(f"{'/'.join(c)}: pack_collate over pseudo_collate {before / max(after, 1e-12):.2f}x "
-                          f"(worker CPU per image); the same batches: {'yes' if same_batches(*got.values()) else 'NO'}")
+                          f"(worker CPU per image); handing over (worker - single process) "
+                          f"{1e3 * (before - alone):.3f} -> {1e3 * (after - alone):.3f} ms per image; the same "
+                          f"batches: {'yes' if same_batches(*got.values()) else 'NO'}")
         print_workers({**figures, **loaders}, args)
 
 

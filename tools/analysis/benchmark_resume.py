@@ -22,15 +22,13 @@ Examples:
     python tools/analysis/benchmark_resume.py --data-root data/synthetic --steps 10 1000
 """
 import argparse
-import os
 import os.path as osp
 import re
 import subprocess
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the configs' paths are relative to it
 
 LOOPS = {  # name -> --cfg-options that select it
     'mmengine': ['train_cfg.type=IterBasedTrainLoop', 'train_dataloader.sampler.type=InfiniteSampler'],
@@ -107,8 +105,7 @@ def timed_resume(args, loop, step, checkpoint, work_dir):
     cmd = [sys.executable, osp.abspath(__file__), '--child', args.config, checkpoint, work_dir, str(step),
            '--cfg-options', *options]
     start = time.time()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=args.timeout,
-                          env=dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', '')))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=args.timeout)
     found = re.search(re.escape(MARK) + r' ([\d.]+)', proc.stdout)
     loop_start = re.search(re.escape(LOOP_MARK) + r' ([\d.]+)', proc.stdout)
     if proc.returncode or not found or not loop_start:

@@ -10,6 +10,18 @@ from mmengine.structures import BaseDataElement
 from umgclip_mm.registry import FUNCTIONS
 
 
+def _joined(tensors: Sequence[torch.Tensor], stack: bool) -> torch.Tensor:
+    """``torch.stack`` or ``torch.cat`` of ``tensors``; in a data loader worker written straight into shared memory
+    (as torch's ``default_collate`` does), so that handing it over does not copy it again."""
+    out = None
+    if torch.utils.data.get_worker_info() is not None:
+        first = tensors[0]
+        shape = (len(tensors), *first.shape) if stack else (sum(len(t) for t in tensors), *first.shape[1:])
+        storage = first._typed_storage()._new_shared(sum(t.numel() for t in tensors), device=first.device)
+        out = first.new(storage).resize_(shape)
+    return torch.stack(tensors, out=out) if stack else torch.cat(tensors, out=out)
+
+
 def _tensor_fields(element: BaseDataElement, path: str = '') -> Iterator[Tuple[str, BaseDataElement, str]]:
     """``(path, owner, name)`` of every tensor data field of ``element`` and of the data elements nested in it."""
     for name, value in element.items():
@@ -41,7 +53,7 @@ def pack_data_samples(samples: Sequence[BaseDataElement]) -> int:
         if (len(fields) != len(samples) or len(samples) < 2 or any(t.dim() == 0 for t in tensors)
                 or len({(t.dtype, t.device, t.shape[1:]) for t in tensors}) != 1):
             continue
-        whole = torch.cat(tensors)
+        whole = _joined(tensors, stack=False)
         for (owner, name), part in zip(fields, whole.split([len(t) for t in tensors])):
             setattr(owner, name, part)
         packed += 1
@@ -56,9 +68,9 @@ def pack_collate(data_batch: Sequence[Any]) -> Any:
     :func:`pack_data_samples`. Name it in a config as ``collate_fn=dict(type='umgclip_mm.pack_collate')``.
 
     Why: a data loader worker sends a batch to the main process by moving every tensor's storage into its own
-    shared-memory segment (a file created, sized, mapped and its descriptor passed on), about 1 ms per image at
-    three tensors an image; one storage per kind of tensor makes it a few segments per batch
-    (``tools/analysis/benchmark_datapath.py`` measures both).
+    shared-memory segment (a file created, sized, mapped, filled and its descriptor passed on), three tensors an
+    image; here the worker writes each packed tensor straight into one segment (as torch's ``default_collate``
+    does), a few per batch (``tools/analysis/benchmark_datapath.py`` measures both).
 
     Args:
         data_batch (Sequence): The samples of one batch, each ``dict(inputs=Tensor, data_samples=...)`` as the
@@ -73,7 +85,7 @@ def pack_collate(data_batch: Sequence[Any]) -> Any:
     inputs = batch.get('inputs')
     if (isinstance(inputs, list) and inputs and all(isinstance(t, torch.Tensor) for t in inputs)
             and len({(t.shape, t.dtype) for t in inputs}) == 1):
-        batch['inputs'] = torch.stack(inputs)
+        batch['inputs'] = _joined(inputs, stack=True)
     samples = batch.get('data_samples')
     if isinstance(samples, list) and samples and all(isinstance(s, BaseDataElement) for s in samples):
         pack_data_samples(samples)
