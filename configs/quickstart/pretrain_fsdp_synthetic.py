@@ -8,7 +8,8 @@ runner_type = 'FlexibleRunner'
 strategy = dict(
     type='umgclip_mm.FSDPStrategy',
     model_wrapper=dict(auto_wrap_policy=dict(type='umgclip_mm.transformer_block_wrap_policy')),
-    # Checkpoints in the ordinary layout (gathered on rank 0): every task config and resume at any world size
-    # read them.
+    # Checkpoints in the ordinary layout (gathered on rank 0): task configs read them as they are. The E/14 preset
+    # writes sharded ones instead ('sharded': a directory per checkpoint, each rank its shard; consolidate with
+    # tools/model_converters/consolidate_checkpoint.py). Both resume exactly, at any world size.
     state_dict_cfg='full')
 optim_wrapper = dict(type='umgclip_mm.FSDPOptimWrapper', clip_grad=dict(max_norm=1.0))
