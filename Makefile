@@ -44,6 +44,9 @@ quickstart-report: install
 	$(PY) tools/analysis/compare_region_recognition.py configs/quickstart/zeroshot_synthetic.py \
 		work_dirs/quickstart_image_only/iter_600.pth work_dirs/quickstart/iter_600.pth --names image-only all-terms \
 		--work-dir work_dirs/quickstart_zeroshot_compare
+	$(PY) tools/search/evaluate_search.py data/synthetic/umg/val.jsonl --config configs/quickstart/pretrain_synthetic.py \
+		--checkpoints work_dirs/quickstart_image_only/iter_600.pth work_dirs/quickstart/iter_600.pth \
+		--names image-only all-terms --work-dir work_dirs/quickstart_search --out work_dirs/quickstart_search/search.json
 
 # The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
 test: install

@@ -228,12 +228,17 @@ def check_faiss(tmp_path):
     scores, ids = flat.search(queries, 10)
     np.testing.assert_array_equal(ids, exact)
     np.testing.assert_allclose(scores, np.take_along_axis(queries @ data.T, exact, 1), atol=1e-5)
-    ivfpq = build_faiss_index(data, 'ivfpq')
-    assert type(ivfpq).__name__ == 'IndexIVFPQ' and ivfpq.ntotal == 4000
-    _, approx = ivfpq.search(queries, 10)
+    pq_only = build_faiss_index(data, 'ivfpq', refine=False)
+    assert type(pq_only).__name__ == 'IndexIVFPQ' and pq_only.ntotal == 4000
+    _, approx = pq_only.search(queries, 10)
     # 4-byte codes rank the near neighbours roughly, but each query's own vector (the exact first) is among the ten
     found = np.mean([e[0] in a for a, e in zip(approx, exact)])
     assert found >= 0.7, found  # chance: 10 in 4000
+    ivfpq = build_faiss_index(data, 'ivfpq')  # the default: PQ's candidates re-ranked by float16 vectors
+    assert type(ivfpq).__name__ == 'IndexRefine' and ivfpq.ntotal == 4000
+    _, approx = ivfpq.search(queries, 10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
+    assert recall >= 0.9, recall
     write_faiss_index(ivfpq, str(tmp_path / 'ivf.faiss'))
     _, again = read_faiss_index(str(tmp_path / 'ivf.faiss')).search(queries, 10)
     np.testing.assert_array_equal(again, approx)
@@ -289,3 +294,19 @@ def test_search_metrics_count_hits_by_box_iou(tmp_path):
     # the first one (the other box, IoU 0) wins
     assert metrics['region_grounding'] == 50.0
     assert 'mask_R@1' not in metrics  # no masks indexed
+
+
+def test_rpn_proposals_of_the_toy_detector_are_indexed(tiny_clip, collection, tmp_path):
+    from umgclip_mm.search import RPNProposer
+    proposer = RPNProposer.from_config('configs/quickstart/detection_synthetic.py', None, max_proposals=7)
+    items, root = read_collection(collection)
+    img = cv2.imread(items[0].img_path)
+    boxes, scores = proposer(img)
+    assert boxes.shape == (7, 4) and (np.diff(scores) <= 0).all()  # the best 7 after the RPN's NMS, best first
+    assert (boxes >= 0).all() and (boxes[:, [0, 2]] <= 48).all() and (boxes[:, [1, 3]] <= 40).all()
+    assert (boxes[:, 2:] > boxes[:, :2]).all()
+    builder = SearchIndexBuilder(RegionEmbedder(tiny_clip), str(tmp_path / 'rpn'), 'rpn', proposer, progress=False)
+    manifest = builder.build(items, root)
+    assert manifest['counts']['regions'] == 7 * len(items) and manifest['proposals'] == 'rpn'
+    index = SearchIndex(str(tmp_path / 'rpn'))
+    np.testing.assert_allclose(index.record(0)['boxes'], boxes, atol=0.01)

@@ -33,8 +33,6 @@ def test_build_then_query_text_example_and_grounding(tmp_path, tiny_files):
     out = run_tool(BUILD, collection, index, '--config', config, '--checkpoint', ckpt, '--shard-size', '4').stdout
     assert re.search(r'5 images, \d+ regions, \d+ masks in 2 shards \(2 written now, 0 resumed\); 1 image\(s\) '
                      r'skipped; image: flat; region: flat; mask: flat', out), out
-    again = run_tool(BUILD, collection, index, '--config', config, '--checkpoint', ckpt, '--shard-size', '4').stdout
-    assert '(0 written now, 2 resumed)' in again, again
 
     hits_dir = tmp_path / 'hits'
     out = run_tool(QUERY, index, 'a red thing', '--level', 'all', '--topk', '7', '--out-dir', str(hits_dir)).stdout
@@ -89,6 +87,6 @@ def test_benchmark_tiny_run(tmp_path):
     build = [line.split() for line in out.splitlines() if line.split()[:1] in (['given'], ['grid'])]
     assert len(build) == 2 and all(float(v) > 0 for row in build for v in row[1:]), out
     faiss_rows = [line for line in out.splitlines() if line.strip().startswith('3000')]
-    assert len(faiss_rows) == 2 and 'IVF55,PQ4' in faiss_rows[1], out
-    recall = float(faiss_rows[1].split()[-1])
-    assert 0.3 < recall <= 1.0, out
+    assert len(faiss_rows) == 3 and 'IVF55,PQ4 nprobe 8' in faiss_rows[1], out
+    flat, pq, refined = (float(row.split()[-1]) for row in faiss_rows)  # recall@10 against flat
+    assert flat == 1.0 and refined >= 0.9 and refined >= pq, out

@@ -29,7 +29,7 @@ def ivfpq_params(num_vectors: int, dims: int) -> Tuple[int, int]:
 
 def build_faiss_index(vectors: np.ndarray, kind: str = 'auto', nprobe: Optional[int] = None,
                       train_size: Optional[int] = None, seed: int = 0, num_vectors: Optional[int] = None,
-                      add: bool = True):
+                      add: bool = True, refine: bool = True, k_factor: int = 50):
     """An inner-product FAISS index holding ``vectors`` (ids = row numbers).
 
     Args:
@@ -44,6 +44,11 @@ def build_faiss_index(vectors: np.ndarray, kind: str = 'auto', nprobe: Optional[
         num_vectors (int, optional): The size the index is meant for, when ``vectors`` is only a training sample
             of it (``kind='auto'`` and the IVF-PQ parameters follow it; default ``len(vectors)``).
         add (bool): Add ``vectors`` to the index (False: train only, the caller adds in parts).
+        refine (bool): IVF-PQ re-ranks its ``k_factor * k`` best candidates by their float16 vectors
+            (``Refine(SQfp16)``: 1 KB more a 512-d vector in memory). Neighbours in an embedding space are often
+            within 0.01 of each other in cosine, closer than PQ's error: on the benchmark's clustered vectors
+            recall@10 against flat is 0.28 without and 0.99 with it, at 0.1 and 0.17 ms a query (100k vectors).
+        k_factor (int): Candidates re-ranked per result wanted.
 
     Returns:
         faiss.Index: The index; its kind is :func:`index_kind`.
@@ -63,14 +68,17 @@ def build_faiss_index(vectors: np.ndarray, kind: str = 'auto', nprobe: Optional[
                              f"{len(vectors)}: use kind='flat' (or 'auto')")
         # 'np': no polysemous training (a code reordering for Hamming pre-filtering, which is not used here; it
         # made a 4000-vector training take 30 s instead of 1.5 s)
-        index = faiss.index_factory(d, f'IVF{nlist},PQ{m}np', faiss.METRIC_INNER_PRODUCT)
+        index = faiss.index_factory(d, f'IVF{nlist},PQ{m}np' + (',Refine(SQfp16)' if refine else ''),
+                                    faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(seed)
         size = min(len(vectors), train_size or 64 * nlist)
         sample = vectors[np.sort(rng.choice(len(vectors), size, replace=False))] if size < len(vectors) else vectors
         ivf = faiss.extract_index_ivf(index)
         ivf.cp.seed, ivf.cp.niter = seed, 10  # 10 k-means rounds (FAISS: 25) make the 1M-vector build affordable
         index.train(sample)
-        index.nprobe = nprobe or max(8, nlist // 32)
+        ivf.nprobe = nprobe or max(8, nlist // 32)
+        if refine:
+            index.k_factor = k_factor
     else:
         raise ValueError(f"kind must be 'auto', 'flat' or 'ivfpq', got {kind!r}")
     if add and len(vectors):
@@ -79,8 +87,9 @@ def build_faiss_index(vectors: np.ndarray, kind: str = 'auto', nprobe: Optional[
 
 
 def index_kind(index) -> str:
-    """``'flat'`` or ``'ivfpq'``."""
-    return 'flat' if type(index).__name__.startswith('IndexFlat') else 'ivfpq'
+    """``'flat'``, ``'ivfpq'`` or ``'ivfpq+refine'``."""
+    name = type(index).__name__
+    return 'flat' if name.startswith('IndexFlat') else 'ivfpq+refine' if name.startswith('IndexRefine') else 'ivfpq'
 
 
 def search_index(index, queries: np.ndarray, topk: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -97,6 +106,6 @@ def read_faiss_index(path: str, nprobe: Optional[int] = None):
     """Read an index written by :func:`write_faiss_index`; ``nprobe`` overrides an IVF index's stored one."""
     faiss = _faiss()
     index = faiss.read_index(path)
-    if nprobe is not None and index_kind(index) == 'ivfpq':
+    if nprobe is not None and index_kind(index) != 'flat':
         faiss.extract_index_ivf(index).nprobe = nprobe
     return index
