@@ -177,7 +177,7 @@ def summarise(log: str, returncode: Optional[int], phase: str) -> str:
         return '; '.join(parts) or (lines[-1][-200:] if lines else 'no output')
     errors = [line for line in lines if re.match(r'^[\w.]*(Error|Exception|Interrupt)\b', line)]
     tail = errors[-1] if errors else (lines[-1] if lines else 'no output')
-    return ('TIMEOUT; last line: ' if returncode is None else 'ERROR: ') + tail[-300:]
+    return ('TIMEOUT; last line: ' if returncode is None else 'ERROR: ') + tail[:300]
 
 
 def convert_random_tower(arch: str, ckpt_dir: str, cwd: str) -> str:
