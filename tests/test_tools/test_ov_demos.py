@@ -283,6 +283,5 @@ def test_profile_inference_rows_per_image(files, batch, capsys):
     assert set(rows) == {'flipped.jpg', 'hopper.png', 'mean'}
     for name in ('flipped.jpg', 'hopper.png'):
         load, preproc, text_ms, ensemble, model, draw, total = rows[name]
-        assert min(load, preproc, ensemble, model, draw) > 0
+        assert min(load, preproc, text_ms, ensemble, model, draw) > 0  # each hook and step was timed
         assert total >= load + preproc + text_ms + ensemble + model + draw - 0.5  # parts are exclusive
-    assert rows['flipped.jpg'][2] > 0 == rows['hopper.png'][2]  # the vocabulary is encoded for the first image only

@@ -56,7 +56,8 @@ def read_image(image: str) -> np.ndarray:
     from umgclip_mm.datasets.transforms.load_umg_image import is_truncated
     with open(image, 'rb') as f:
         data = f.read()  # read once: decoded, and checked for a cut end
-    img = mmcv.imfrombytes(data)  # BGR; None for what OpenCV cannot decode (its RGB conversion would raise)
+    # BGR; None for what OpenCV cannot decode (its RGB conversion would raise; it refuses an empty buffer)
+    img = mmcv.imfrombytes(data) if data else None
     if img is None or img.ndim != 3 or min(img.shape[:2]) < 1:
         raise InputError(f'image {image} is not an image file OpenCV can read ({len(data)} bytes): give a '
                          f'JPEG, PNG, BMP, TIFF or WebP picture')

@@ -222,8 +222,9 @@ class WebDemo:
         mmdet's inferencers take arrays), its drawing and its JSON fields as table rows."""
         texts, stuff_texts = self.vocabulary(task, vocab, stuff)
         kwargs = dict(pred_score_thr=score_thr) if task in ('panoptic', 'detection') else {}
-        out = inferencer(np.ascontiguousarray(img[..., ::-1]), texts=texts, stuff_texts=stuff_texts or None,
-                         return_vis=True, **kwargs)
+        if task == 'panoptic':
+            kwargs['stuff_texts'] = stuff_texts
+        out = inferencer(np.ascontiguousarray(img[..., ::-1]), texts=texts, return_vis=True, **kwargs)
         fields, drawing = out['predictions'][0], out['visualization'][0]
         return (drawing, ) + getattr(self, f'_{task}_table')(fields, img.size // 3, score_thr)
 

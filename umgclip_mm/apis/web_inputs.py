@@ -4,6 +4,8 @@ from typing import List, Tuple
 
 import numpy as np
 
+from .exceptions import InputError
+
 #: The longest image side the demo works at; a larger image is downscaled to it, with a note.
 MAX_SIDE = 1600
 #: The shortest image side it accepts.
@@ -47,18 +49,18 @@ def to_rgb_uint8(image, max_side: int = MAX_SIDE) -> Tuple[np.ndarray, List[str]
         tuple: the image and notes for the user (one per conversion).
 
     Raises:
-        ValueError: No image, or one that is no picture (wrong shape, a side under :data:`MIN_SIDE` px).
+        InputError: No image, or one that is no picture (wrong shape, a side under :data:`MIN_SIDE` px).
     """
     if image is None:
-        raise ValueError('No image: upload one (or paste it), or pick one of the examples below the image box.')
+        raise InputError('No image: upload one (or paste it), or pick one of the examples below the image box.')
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[..., 0]
     if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
-        raise ValueError(f'The image has shape {tuple(img.shape)}: give a grayscale, RGB or RGBA picture.')
+        raise InputError(f'The image has shape {tuple(img.shape)}: give a grayscale, RGB or RGBA picture.')
     h, w = img.shape[:2]
     if min(h, w) < MIN_SIDE:
-        raise ValueError(f'The image is {w} x {h} px: give one of at least {MIN_SIDE} px on each side.')
+        raise InputError(f'The image is {w} x {h} px: give one of at least {MIN_SIDE} px on each side.')
     notes = []
     if img.dtype == bool:
         img = img.astype(np.uint8) * 255
