@@ -5,7 +5,8 @@
 # As it is, it runs on the quickstart's toy world (python tools/dataset_converters/make_synthetic.py data/synthetic);
 # for your data change data_root, the annotation files and the four class files (here or with --cfg-options):
 #   data/my_detection/images/{train,val}/*.jpg   data/my_detection/annotations/instances_{train,val}.json
-#   python tools/analysis/browse_dataset.py configs/custom/fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_custom-coco-instances.py
+#   python tools/analysis/browse_dataset.py \
+#       configs/custom/fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_custom-coco-instances.py
 #   python tools/train.py configs/custom/fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_custom-coco-instances.py
 _base_ = '../fvlm/fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_ov-coco.py'
 data_root = 'data/synthetic/'

@@ -6,7 +6,8 @@
 # for your data change data_root, the annotation files and the class files:
 #   data/my_panoptic/images/{train,val}/*.jpg   data/my_panoptic/annotations/panoptic_{train,val}.json
 #   data/my_panoptic/annotations/panoptic_{train,val}/*.png (COCO panoptic PNGs, id = R + 256 G + 256^2 B)
-#   python tools/analysis/browse_dataset.py configs/custom/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_custom-coco-panoptic.py
+#   python tools/analysis/browse_dataset.py \
+#       configs/custom/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_custom-coco-panoptic.py
 _base_ = '../ov_mask2former/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco-panoptic.py'
 data_root = 'data/synthetic/'
 vocab = 'configs/custom/toy_vocab/'

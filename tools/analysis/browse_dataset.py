@@ -229,8 +229,8 @@ def main(argv=None) -> int:
         written += 1
         if progress:
             progress.update()
-    print(f'\n{written} picture{"" if written == 1 else "s"} of {args.phase} samples ({Drawer.family(sample) if written else "-"}) in '
-          f'{args.output_dir}')
+    family = Drawer.family(sample) if written else '-'
+    print(f'\n{written} picture{"" if written == 1 else "s"} of {args.phase} samples ({family}) in {args.output_dir}')
     return 0
 
 

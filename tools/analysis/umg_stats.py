@@ -129,6 +129,18 @@ def add_texts(s: Stats, level: str, captions, tags) -> None:
     s.tag_freq[level].update(tags)
 
 
+def _integer_histograms(ax, series: dict, title: str, xlabel: str, ylabel: str) -> None:
+    """One step histogram per non-empty series of non-negative integers, with its count and mean."""
+    for label, values in series.items():
+        if values:
+            ax.hist(values, bins=np.arange(0, max(values) + 2) - 0.5, histtype='step', linewidth=2,
+                    label=f'{label} ({len(values)}, mean {np.mean(values):.1f})')
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+
+
 def plot(stats: dict, top: int, path: str) -> None:
     """Four panels: items per source and level, caption length per level, items per image, the top tags."""
     import matplotlib
@@ -146,26 +158,10 @@ def plot(stats: dict, top: int, path: str) -> None:
     ax.set_xticks(np.arange(len(sources)), sources, rotation=20, ha='right')
     ax.set_title('images, regions and masks per source')
     ax.legend()
-    ax = axes[0, 1]
-    for level in LEVELS:
-        words = [w for s in stats.values() for w in s.caption_words[level]]
-        if words:
-            ax.hist(words, bins=np.arange(0, max(words) + 2) - 0.5, histtype='step', linewidth=2,
-                    label=f'{level} ({len(words)} captions, mean {np.mean(words):.1f})')
-    ax.set_title('caption length (words)')
-    ax.set_xlabel('words')
-    ax.set_ylabel('captions')
-    ax.legend()
-    ax = axes[1, 0]
-    for level in ('region', 'mask'):
-        counts = [c for s in stats.values() for c in s.per_image[level]]
-        if counts:
-            ax.hist(counts, bins=np.arange(0, max(counts) + 2) - 0.5, histtype='step', linewidth=2,
-                    label=f'{level}s (mean {np.mean(counts):.1f})')
-    ax.set_title('items per image')
-    ax.set_xlabel('items')
-    ax.set_ylabel('images')
-    ax.legend()
+    _integer_histograms(axes[0, 1], {f'{level} captions': [w for s in stats.values() for w in s.caption_words[level]]
+                                     for level in LEVELS}, 'caption length (words)', 'words', 'captions')
+    _integer_histograms(axes[1, 0], {f'{level}s': [c for s in stats.values() for c in s.per_image[level]]
+                                     for level in ('region', 'mask')}, 'items per image', 'items', 'images')
     ax = axes[1, 1]
     freq = Counter()
     for s in stats.values():
