@@ -13,7 +13,7 @@ import numpy as np
 from .exceptions import CheckpointError, InputError, MissingFileError
 
 #: Extensions of the files a folder input contributes (other files in it are ignored).
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
 
 def check_model_files(config: str, checkpoint: str) -> None:
