@@ -24,7 +24,10 @@ train_dataloader = dict(
     # InfiniteSampler's endless shuffled stream, which a resume enters at its position instead of reloading every
     # earlier batch (with FastResumeIterBasedTrainLoop); each sample's augmentation is seeded by its position
     sampler=dict(type='umgclip_mm.ResumableInfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
+    # pseudo_collate's batch with the images stacked and each kind of annotation tensor in one storage, written by
+    # the worker straight into shared memory: a few segments per batch instead of three per image
+    # (tools/analysis/benchmark_datapath.py)
+    collate_fn=dict(type='umgclip_mm.pack_collate'),
     dataset=dict(type='umgclip_mm.UMGDataset', data_root=data_root, ann_files='annotations/train-*.jsonl',
                  pipeline=train_pipeline))
 val_dataloader = dict(

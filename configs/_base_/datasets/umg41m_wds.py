@@ -14,7 +14,7 @@ train_dataloader = dict(
     persistent_workers=True,  # each worker's stream goes on where the last pass stopped
     pin_memory=True,
     sampler=None,  # an IterableDataset: shards are dealt to ranks and workers by the data set
-    collate_fn=dict(type='pseudo_collate'),
+    collate_fn=dict(type='umgclip_mm.pack_collate'),  # as umg41m.py's
     dataset=dict(
         _delete_=True,
         type='umgclip_mm.UMGWebDataset',
