@@ -24,9 +24,9 @@ def fit_topk(topk: Sequence[int], num_classes: int, who: str, source: str) -> Tu
     kept = tuple(k for k in topk if k <= num_classes) or (1, )
     dropped = [k for k in topk if k not in kept]
     if dropped:
-        print_log(f'{who}: top-{"/".join(map(str, dropped))} accuracy dropped: {source} has {num_classes} '
-                  f'class{"es" if num_classes != 1 else ""}; reporting top-{"/".join(map(str, kept))}',
-                  logger='current')
+        print_log(f'{who}: top-{"/".join(map(str, dropped))} accuracy dropped: the vocabulary has {num_classes} '
+                  f'class{"es" if num_classes != 1 else ""} (counted from {source}); reporting top-'
+                  f'{"/".join(map(str, kept))}', logger='current')
     return kept
 
 
@@ -68,5 +68,5 @@ class VocabularyAccuracy(Accuracy):
     def compute_metrics(self, results) -> dict:
         if results and 'pred_score' in results[0]:
             self.topk = fit_topk(self.topk, results[0]['pred_score'].numel(), type(self).__name__,
-                                 'the prediction (its score vector)')
+                                 "the predictions' score vectors")
         return super().compute_metrics(results)
