@@ -192,3 +192,34 @@ def test_global_clip_and_one_unit_per_block(tmp_path):
         assert got['norms']['FSDPOptimWrapper'] == pytest.approx(got['full'], rel=1e-5)
         # mmengine's wrapper sees only this rank's shard of the gradient
         assert got['norms']['OptimWrapper'] < got['full'] * (1 - 1e-3)
+
+
+# ------------------------------------------------------------------------------------ consolidate_checkpoint.py
+def test_consolidate_help_and_refusals(tmp_path):
+    out = run_tool('tools/model_converters/consolidate_checkpoint.py', '--help').stdout
+    assert 'usage:' in out and 'sharded' in out
+    proc = run_tool('bash', '-c', f'{sys.executable} tools/model_converters/consolidate_checkpoint.py {tmp_path} '
+                    f'{tmp_path}/out.pth; echo rc=$?')
+    assert 'no sharded checkpoint directory' in proc.stderr and proc.stdout.strip().endswith('rc=2')
+
+
+def test_consolidate_writes_the_weights_of_a_sharded_save(tmp_path):
+    """One process's sharded save of the tiny towers (the format 2 ranks write, tested slow above) becomes the
+    ordinary file, equal weights, no optimizer; a cut shard is refused with its name."""
+    from umgclip_mm.engine.fsdp_checkpoint import save_sharded_checkpoint
+    model = _tiny_umgclip()
+    optimizer = torch.optim.AdamW(model.parameters())
+    save_sharded_checkpoint(str(tmp_path / 'iter_1'), model, optimizer, dict(meta=dict(iter=1)))
+    out = run_tool('tools/model_converters/consolidate_checkpoint.py', str(tmp_path / 'iter_1'),
+                   str(tmp_path / 'out.pth')).stdout
+    assert f'{len(model.state_dict())} tensors' in out
+    ckpt = torch.load(tmp_path / 'out.pth', weights_only=True)
+    assert sorted(ckpt) == ['meta', 'state_dict'] and ckpt['meta']['iter'] == 1
+    assert sorted(ckpt['state_dict']) == sorted(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert torch.equal(ckpt['state_dict'][k], v), k
+    shard = next((tmp_path / 'iter_1').glob('*.distcp'))
+    shard.write_bytes(shard.read_bytes()[:100])
+    proc = run_tool('bash', '-c', f'{sys.executable} tools/model_converters/consolidate_checkpoint.py '
+                    f'{tmp_path}/iter_1 {tmp_path}/again.pth; echo rc=$?')
+    assert f'its shard {shard.name} holds 100 of' in proc.stderr and proc.stdout.strip().endswith('rc=1')
