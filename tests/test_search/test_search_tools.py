@@ -85,7 +85,8 @@ def test_benchmark_tiny_run(tmp_path):
     out = run_tool(BENCH, '--what', 'build', 'faiss', '--images', '4', '--towers', '--sizes', '3000', '--dim', '32',
                    '--clusters', '20', '--queries', '5').stdout
     build = [line.split() for line in out.splitlines() if line.split()[:1] in (['given'], ['grid'])]
-    assert len(build) == 2 and all(float(v) > 0 for row in build for v in row[1:]), out
+    assert [row[0] for row in build] == ['given', 'grid'] and build[1][1] == '88.0', out  # 88 windows on 128 px
+    assert build[0][2] == build[1][2] and all(float(row[3]) > 0 and float(row[5]) > 0 for row in build), out
     faiss_rows = [line for line in out.splitlines() if line.strip().startswith('3000')]
     assert len(faiss_rows) == 3 and 'IVF55,PQ4 nprobe 8' in faiss_rows[1], out
     flat, pq, refined = (float(row.split()[-1]) for row in faiss_rows)  # recall@10 against flat

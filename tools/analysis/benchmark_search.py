@@ -86,7 +86,7 @@ def bench_build(args) -> None:
             t2 = time.process_time()
             c = manifest['counts']
             print(f'{proposals:<10}{c["regions"] / c["images"]:>10.1f}{c["masks"] / c["images"]:>10.1f}'
-                  f'{c["images"] / (t1 - t0):>14.1f}{t2 - t1:>9.2f}{c["images"] / (t2 - t0):>13.1f}')
+                  f'{c["images"] / (t1 - t0):>14.1f}{t2 - t1:>9.3f}{c["images"] / (t2 - t0):>13.1f}')
         print(f'(grid proposals: {len(grid_proposals(128, 128))} windows on a 128 px image, '
               f'{len(grid_proposals(480, 640))} on 640x480)')
 
@@ -167,7 +167,7 @@ def bench_faiss(args) -> None:
             nlist, m = ivfpq_params(n, args.dim)
             variants = [('flat (IndexFlatIP)', index, n * args.dim * 4)] if kind == 'flat' else [
                 (f'IVF{nlist},PQ{m} nprobe {faiss.extract_index_ivf(index).nprobe}', index.base_index, n * (m + 8)),
-                (f'  + re-rank fp16 x{index.k_factor}', index, n * (m + 8 + 2 * args.dim))]
+                (f'  + re-rank fp16 x{index.k_factor:.0f}', index, n * (m + 8 + 2 * args.dim))]
             for name, searched, nbytes in variants:
                 single = []
                 for q in queries:

@@ -40,20 +40,21 @@ def parse_args(argv=None):
 
 
 def table(results: dict) -> str:
-    """Rows ``proposals / metric``, a column per checkpoint, and each column's difference to the first."""
+    """Rows ``proposals metric``, a column per checkpoint, then each column's difference to the first."""
     names = list(results)
     rows = list(dict.fromkeys((p, m) for r in results.values() for p, ms in r.items() for m in ms))
-    width = max([len(f'{p} {m}') for p, m in rows] + [10])
-    lines = [f'{"search (%)":<{width}}' + ''.join(f'{n:>12}' for n in names) +
-             ''.join(f'{n + " - " + names[0]:>{max(12, len(n) + len(names[0]) + 5)}}' for n in names[1:])]
+
+    def fmt(v, sign=''):
+        return '-' if v is None else f'{v:{sign}.1f}'
+
+    lines = [['search (%)'] + names + [f'{n} - {names[0]}' for n in names[1:]]]
     for p, m in rows:
         vals = [results[n].get(p, {}).get(m) for n in names]
-        line = f'{p + " " + m:<{width}}' + ''.join(f'{v:>12.1f}' if v is not None else f'{"-":>12}' for v in vals)
-        for n, v in zip(names[1:], vals[1:]):
-            w = max(12, len(n) + len(names[0]) + 5)
-            line += f'{v - vals[0]:>+{w}.1f}' if v is not None and vals[0] is not None else f'{"-":>{w}}'
-        lines.append(line)
-    return '\n'.join(lines)
+        lines.append([f'{p} {m}'] + [fmt(v) for v in vals] +
+                     [fmt(None if v is None or vals[0] is None else v - vals[0], '+') for v in vals[1:]])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return '\n'.join('  '.join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                                for i, (cell, w) in enumerate(zip(line, widths))) for line in lines)
 
 
 def main(argv=None) -> int:
