@@ -1,4 +1,5 @@
-"""init_model: quiet random initialisation, and a checkpoint for another architecture refused with the keys."""
+"""init_model: quiet random initialisation, a checkpoint for another architecture refused with the keys (a typed error
+whose message reads as written), and a task model set up for its task."""
 import copy
 import logging
 
@@ -56,3 +57,26 @@ def test_mismatched_checkpoint_lists_each_kind_of_key(tmp_path, tiny_model_cfg):
     assert 'missing keys in source state_dict: logit_scale' in msg
     assert 'size mismatch for backbone.pos_embed' in msg and 'more size mismatches' in msg
     assert msg.count('\n') < 14 and 'clip2umgclip.py --save-config' in msg
+
+
+def test_task_sets_the_model_up_and_refuses_what_cannot_do_it():
+    """init_model(task=...): OVMask2Former's output switched to the task, every weight from the checkpoint (no
+    init_cfg left), the given config untouched; a model that cannot do the task is a TaskError naming those that
+    can."""
+    import os.path as osp
+
+    from conftest import REPO
+    from mmengine.config import Config
+
+    from umgclip_mm.apis import TaskError
+    cfg = Config.fromfile(osp.join(REPO, 'configs/quickstart/panoptic_synthetic.py'))
+    cfg.model.clip.init_cfg = None  # random towers (nothing to load)
+    model = init_model(cfg, task='detection')
+    assert (model.test_cfg.instance_on, model.test_cfg.panoptic_on, model.test_cfg.semantic_on) == (True, False, False)
+    assert model.cfg.model.test_cfg.instance_on and not cfg.model.test_cfg.instance_on  # a copy was set up
+    assert not model.training
+    with pytest.raises(TaskError, match=r'\(OVMask2Former\) does not do|is not an open-vocabulary') as err:
+        init_model(osp.join(REPO, 'configs/quickstart/pretrain_synthetic.py'), task='semseg')
+    assert 'UMGCLIP' in str(err.value) and 'OVEncoderDecoder' in str(err.value)
+    with pytest.raises(TaskError, match="task 'captioning'"):
+        init_model(cfg, task='captioning')
