@@ -115,3 +115,23 @@ def test_onnxruntime_against_torch(bench, capsys):
     for r in rows.values():
         assert float(r[1]) > 0 and float(r[2]) > 0 and re.fullmatch(r'\d+\.\d+x', r[3]), out
         assert float(r[-1]) < 1e-4, out  # the exported graph computes what PyTorch does
+
+
+@pytest.mark.slow
+def test_vocabulary_encoding_against_todays_path(bench, capsys):
+    """--what vocabulary at toy size: the new encoder equals today's path (reference_encode), both are timed
+    interleaved with a per-round ratio, and the six vocabularies get a row each with their real class counts."""
+    results = bench('--what', 'vocabulary', '--classes', '1', '--num-templates', '2')
+    out = capsys.readouterr().out
+    diff = float(re.search(r'new fp32 against today, max \|diff\| of class embeddings = (\S+);', out).group(1))
+    assert diff < 1e-5, out
+    cosines = [float(c) for c in re.findall(r'(?:class|prompt) embeddings (0\.\d+)', out)]
+    assert len(cosines) == 2 and min(cosines) > 0.99, out
+    paths = [line.split() for line in out.splitlines() if line.startswith(('today ', 'new fp32', 'new bf16'))]
+    assert [p[:2] for p in paths][1:] == [['new', 'fp32'], ['new', 'bf16']] and paths[0][0] == 'today', out
+    assert all(re.fullmatch(r'\d+\.\d+x', p[4]) for p in paths[1:]) and results['new fp32'] > 0, out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split()[:1] and line.split()[0] in results['vocabularies']}
+    assert {k: int(v[1]) for k, v in rows.items()} == {'ADE-150': 150, 'ADE-847': 847, 'PC-59': 59, 'PC-459': 459,
+                                                       'VOC-20': 20, 'LVIS-1203': 1203}, out
+    assert all(int(v[3]) == 2 * int(v[2]) and 0 < int(v[4]) <= int(v[3]) for v in rows.values()), out

@@ -32,6 +32,15 @@ And three that explain the figures:
     --what onnx              onnxruntime against PyTorch on the CPU for both exported encoders
                              (tools/deployment/export_onnx.py), interleaved, with the largest difference
 
+And one of the open-vocabulary models' set-up:
+    --what vocabulary        encoding a vocabulary's class embeddings (umgclip_mm.VocabularyEncoder: distinct
+                             prompts, length-sorted batches cut to their longest prompt, inference mode; fp32 and
+                             bf16 autocast) against today's path (every prompt padded to 77 tokens, in class order,
+                             kept below as reference_encode) on --classes classes of ADE-847 with CLIP's 80 templates,
+                             interleaved, with the parity and the bf16 cosines; then the time of the five benchmark
+                             vocabularies (ADE-150, ADE-847, PC-59, PC-459, VOC-20) and LVIS-1203, estimated from a
+                             sample of --classes classes each (--full: encoded whole)
+
 Ratios come with their spread: the ratio is taken within each round (both timed seconds apart) and its median and
 interquartile range over the rounds printed as "median [q1-q3]". --dtype bf16 runs the towers, blocks,
 token-reduction and roofline modes under torch.autocast (bf16); the default is fp32.
@@ -45,6 +54,7 @@ Examples (the README's figures):
     python tools/analysis/benchmark.py --what blocks --arch vitb16 --batch 8 --img 224 --rounds 30
     python tools/analysis/benchmark.py --what autocast --arch vitb16 --batch 8 --img 224 --rounds 5
     python tools/analysis/benchmark.py --what onnx --arch vitb16 --batch 8 --img 224 --rounds 5
+    python tools/analysis/benchmark.py --what vocabulary --arch vitb16 --classes 4 --rounds 2
 """
 import argparse
 import contextlib
@@ -59,8 +69,6 @@ import time
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 ARCHS = {  # open_clip vision/text configs; heads are 64 wide as in every published CLIP
     'vitb16': dict(width=768, layers=12, patch_size=16, text_width=512, text_layers=12, embed_dim=512,
@@ -81,7 +89,7 @@ DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--what', choices=['towers', 'token-reduction', 'umg-index', 'semseg', 'roofline', 'blocks',
-                                           'autocast', 'onnx'], default='towers')
+                                           'autocast', 'onnx', 'vocabulary'], default='towers')
     parser.add_argument('--lines', type=int, default=1_000_000, help='records in the shard (umg-index)')
     parser.add_argument('--arch', choices=sorted(ARCHS), default='vitb16')
     parser.add_argument('--batch', type=int, default=8)
@@ -92,8 +100,14 @@ def parse_args(argv=None):
     parser.add_argument('--dtype', choices=sorted(DTYPES), default='fp32',
                         help='fp32, or bf16 autocast (towers, blocks, token-reduction, roofline; --what autocast '
                         'compares both)')
+    parser.add_argument('--classes', type=int, default=4,
+                        help='vocabulary: classes of each vocabulary encoded by both paths / sampled for the estimate')
+    parser.add_argument('--num-templates', type=int, default=80,
+                        help='vocabulary: the first N of CLIP\'s 80 ImageNet templates')
+    parser.add_argument('--full', action='store_true',
+                        help='vocabulary: encode every vocabulary whole with the new path instead of estimating')
     args = parser.parse_args(argv)
-    if args.dtype != 'fp32' and args.what in ('umg-index', 'semseg', 'autocast', 'onnx'):
+    if args.dtype != 'fp32' and args.what in ('umg-index', 'semseg', 'autocast', 'onnx', 'vocabulary'):
         parser.error(f'--dtype {args.dtype} does not apply to --what {args.what}: leave --dtype at fp32 '
                      '(--what autocast times fp32 and bf16 itself)')
     return args
@@ -418,9 +432,15 @@ def bench_onnx(args, device):
     run round by round on the same inputs; prints the largest difference and the per-round speed ratio."""
     import tempfile
 
+    import importlib.util
+
     import onnxruntime as ort
-    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'deployment'))
-    import export_onnx
+
+    # tools/deployment/export_onnx.py's export and wrappers (the exported graphs themselves are what is timed)
+    spec = importlib.util.spec_from_file_location(
+        'export_onnx', osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'deployment', 'export_onnx.py'))
+    export_onnx = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export_onnx)
 
     from umgclip_mm.registry import MODELS
     if device.type != 'cpu':
@@ -469,6 +489,139 @@ def bench_onnx(args, device):
             ratios = [t / o for t, o in zip(times['torch'], times['ort'])]
             print(f'{name:8} {1e3 * statistics.median(times["torch"]):9.1f} {1e3 * statistics.median(times["ort"]):9.1f}'
                   f'   {spread(ratios):<40} {diff:.1e}')
+
+
+# The vocabularies of the open-vocabulary benchmarks (OV_BENCHMARKS: the five semantic ones) and LVIS's 1203.
+VOCABULARIES = (('ADE-150', dict(class_list='ade20k_150')), ('ADE-847', dict(class_list='ade20k_847')),
+                ('PC-59', dict(class_list='pascal_context_59')), ('PC-459', dict(class_list='pascal_context_459')),
+                ('VOC-20', dict(class_list='pascal_voc_20')), ('LVIS-1203', dict(dataset='mmdet.LVISV1Dataset')))
+
+
+def reference_encode(clip, vocab, templates, batch_size=256):
+    """Today's VocabularyEncoder.encode (before length-sorted batches), kept as the reference: every prompt of every
+    class and synonym, duplicates included, in class order, 256 a batch through ``clip.encode_text`` (padded to the
+    context length), under ``no_grad`` and no autocast; the normalised sum per class."""
+    prompts, owner = [], []
+    for c, syns in enumerate(vocab.synonyms):
+        for name in syns:
+            prompts += [t.format(name) for t in templates]
+            owner += [c] * len(templates)
+    device = next(iter(clip.text_encoder.state_dict().values())).device
+    with torch.no_grad(), torch.autocast(device_type=device.type, enabled=False):
+        embeds = torch.cat([clip.encode_text(prompts[i:i + batch_size])
+                            for i in range(0, len(prompts), batch_size)]).float()
+    sums = embeds.new_zeros(len(vocab), embeds.shape[1])
+    sums.index_add_(0, torch.tensor(owner, device=embeds.device), embeds)
+    return F.normalize(sums, dim=-1)
+
+
+def sample_vocabulary(vocab, count):
+    """``count`` classes of ``vocab`` spread evenly over it (every k-th), with their synonyms."""
+    from umgclip_mm.vocabulary import Vocabulary
+    step = max(1, len(vocab) // max(1, count))
+    picked = vocab.synonyms[::step][:count]
+    return Vocabulary(picked, len(picked))
+
+
+def bench_vocabulary(args, device):
+    """Encoding class embeddings: the new VocabularyEncoder (fp32, bf16 autocast) against today's path on a sample of
+    ADE-847, interleaved; then each benchmark vocabulary's time, estimated from a sample (or whole with --full)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    from umgclip_mm.models.open_vocab import VocabularyEncoder
+    from umgclip_mm.registry import MODELS
+    from umgclip_mm.vocabulary import build_vocabulary
+    from umgclip_mm.vocabulary.imagenet_templates import openai_imagenet_templates
+    a = ARCHS[args.arch]
+    torch.manual_seed(0)
+    text = dict(type='umgclip_mm.UMGCLIPTextEncoder', embed_dims=a['text_width'], num_layers=a['text_layers'],
+                num_heads=a['text_width'] // 64, output_dims=a['embed_dim'])
+    clip = MODELS.build(dict(type='umgclip_mm.UMGCLIP', backbone=our_tower_cfgs('tiny', 32, a['embed_dim'])['ours'],
+                             text_encoder=text)).to(device).eval()  # a tiny image tower: only the text one works
+    templates = openai_imagenet_templates()[:args.num_templates]
+    encoders = {p: VocabularyEncoder(templates, cache_dir=None, precision=p) for p in ('fp32', 'bf16')}
+    MMLogger.get_current_instance().setLevel(logging.WARNING)  # no encoder progress lines between the tables'
+    tokenizer = clip.text_encoder.tokenizer
+    ade847 = build_vocabulary(VOCABULARIES[1][1])
+    sub = sample_vocabulary(ade847, args.classes)
+    n_prompts = sum(len(s) for s in sub.synonyms) * len(templates)
+    distinct = encoders['fp32'].prompts(sub)[0]
+    tokens = sum(len(tokenizer.encode(p)) for p in distinct) / len(distinct)
+    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU x{torch.get_num_threads()} threads'
+    print(f'vocabulary encoding: random-weight {args.arch} text tower ({a["text_width"]} wide, {a["text_layers"]} '
+          f'layers, context 77), {len(templates)} templates, {dev}, {args.rounds} round(s) interleaved after a '
+          f'warm-up')
+    print(f'ADE-847 sample: {len(sub)} of {len(ade847)} classes (every {len(ade847) // len(sub)}th), '
+          f'{sum(len(s) for s in sub.synonyms)} names, {n_prompts} prompts ({len(distinct)} distinct), '
+          f'{tokens:.1f} tokens each on average (77 padded)')
+    steps = {'today': lambda: reference_encode(clip, sub, templates),
+             'new fp32': lambda: encoders['fp32'].encode(clip, sub),
+             'new bf16': lambda: encoders['bf16'].encode(clip, sub)}
+    warm = sample_vocabulary(sub, 1)  # a small warm-up: today's path costs minutes at full size
+    reference_encode(clip, warm, templates[:4])
+    for p, enc in encoders.items():
+        VocabularyEncoder(templates[:4], cache_dir=None, precision=p).encode(clip, warm)
+    times, outputs = {name: [] for name in steps}, {}
+    for _ in range(args.rounds):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            outputs[name] = step()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            times[name].append(time.perf_counter() - t0)
+    one = sample_vocabulary(sub, 1)
+    prompts = encoders['fp32'].prompts(one)[0]
+    prompt_embeds = {p: enc._encode_prompts(clip, prompts, one, None) for p, enc in encoders.items()}
+    print(f'parity: new fp32 against today, max |diff| of class embeddings = '
+          f'{(outputs["new fp32"] - outputs["today"]).abs().max():.1e}; bf16 autocast against fp32, min cosine: '
+          f'class embeddings {(outputs["new bf16"] * outputs["new fp32"]).sum(-1).min():.6f}, prompt embeddings '
+          f'{(prompt_embeds["bf16"] * prompt_embeds["fp32"]).sum(-1).min():.6f} ({len(prompts)} prompts of '
+          f'{one.names[0]!r})')
+    print(f"{'path':<10}{'s':>9}{'texts/s':>10}   speed against today, per round: median [IQR]")
+    results = {}
+    for name, ts in times.items():
+        rel = [t / o for t, o in zip(times['today'], ts)]
+        results[name] = statistics.median(rel)
+        print(f'{name:<10}{statistics.median(ts):>9.2f}{n_prompts / statistics.median(ts):>10.1f}   '
+              f'{spread(rel) if name != "today" else ""}')
+
+    def batch_tokens(vocab):
+        """Tokens the new path runs for ``vocab`` (each batch padded to its longest prompt) and its distinct
+        prompts."""
+        distinct = encoders['fp32'].prompts(vocab)[0]
+        lengths = sorted((len(tokenizer.encode(p)) for p in distinct), reverse=True)
+        bs = encoders['fp32'].batch_size
+        return sum(lengths[i] * len(lengths[i:i + bs]) for i in range(0, len(lengths), bs)), distinct, lengths
+
+    # today's path costs the same per prompt (all padded to 77); the new one the same per token it runs
+    per_prompt_today = statistics.median(times['today']) / n_prompts
+    per_token = {p: statistics.median(times[f'new {p}']) / batch_tokens(sub)[0] for p in encoders}
+    how = ('encoded whole' if args.full else "estimated: today's s/prompt x prompts, the new path's s/token x the "
+           'tokens of its batches, both from the ADE-847 sample above')
+    print(f'\nthe benchmark vocabularies with the {len(templates)} templates ({how})')
+    print(f"{'vocabulary':<11}{'classes':>8}{'names':>7}{'prompts':>9}{'distinct':>9}{'tokens':>7}"
+          f"{'today s':>10}{'fp32 s':>9}{'bf16 s':>9}{'fp32 speed-up':>15}")
+    results['vocabularies'] = {}
+    for label, spec in VOCABULARIES:
+        vocab = build_vocabulary(spec)
+        names = sum(len(s) for s in vocab.synonyms)
+        run_tokens, distinct, lengths = batch_tokens(vocab)
+        if args.full:
+            est = {}
+            for p, enc in encoders.items():
+                t0 = time.perf_counter()
+                enc.encode(clip, vocab)
+                est[p] = time.perf_counter() - t0
+        else:
+            est = {p: per_token[p] * run_tokens for p in encoders}
+        today = per_prompt_today * names * len(templates)
+        results['vocabularies'][label] = dict(today=today, **est)
+        print(f'{label:<11}{len(vocab):>8}{names:>7}{names * len(templates):>9}{len(distinct):>9}'
+              f'{sum(lengths) / len(lengths):>7.1f}{today:>10.0f}{est["fp32"]:>9.0f}{est["bf16"]:>9.0f}'
+              f'{today / est["fp32"]:>14.1f}x')
+    return results
 
 
 def bench_umg_index(args):
@@ -551,12 +704,15 @@ def main(argv=None):
         return bench_autocast(args, device)
     if args.what == 'onnx':
         return bench_onnx(args, device)
-    if args.what == 'semseg':
-        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-        from benchmark_semseg import main as bench_semseg
+    if args.what == 'vocabulary':
+        return bench_vocabulary(args, device)
+    if args.what == 'semseg':  # tools/analysis/benchmark_semseg.py, beside this file, run as a tool
+        import subprocess
         size = 'toy' if args.arch == 'tiny' else 'full'
-        return bench_semseg(['--size', size, '--img', str(args.img), '--rounds', str(args.rounds), '--device',
-                             args.device] + (['--threads', str(args.threads)] if args.threads else []))
+        cmd = [sys.executable, osp.join(osp.dirname(osp.abspath(__file__)), 'benchmark_semseg.py'), '--size', size,
+               '--img', str(args.img), '--rounds', str(args.rounds), '--device', args.device]
+        sys.stdout.flush()
+        return subprocess.run(cmd + (['--threads', str(args.threads)] if args.threads else []), check=True)
     towers = build_towers(args.arch, args.img, device)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device)
     with torch.no_grad():
