@@ -62,7 +62,8 @@ def test_fills_the_cache_that_the_config_reads(tool, checkpoint, tmp_path, monke
 
 def test_bad_input_is_named(tool, checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv('UMGCLIP_CACHE_DIR', str(tmp_path / 'cache'))
-    for args, expected in (([checkpoint, '--class-list', 'ade20k_848'], 'no shipped class list ade20k_848; available: '),
+    unknown = 'no shipped class list ade20k_848; available: '
+    for args, expected in (([checkpoint, '--class-list', 'ade20k_848'], unknown),
                            ([checkpoint, '--cfg-options', 'model.vocab_encoder.cache_dir=None'], 'cache_dir is None'),
                            ([str(tmp_path / 'missing.pth')], 'missing.pth does not exist')):
         with pytest.raises(SystemExit, match=expected):

@@ -538,7 +538,8 @@ def bench_vocabulary(args, device):
     torch.manual_seed(0)
     text = dict(type='umgclip_mm.UMGCLIPTextEncoder', embed_dims=a['text_width'], num_layers=a['text_layers'],
                 num_heads=a['text_width'] // 64, output_dims=a['embed_dim'])
-    clip = MODELS.build(dict(type='umgclip_mm.UMGCLIP', backbone=our_tower_cfgs('tiny', 32, a['embed_dim'])['ours'],
+    tiny_tower = our_tower_cfgs('tiny', 32, a['embed_dim'])['ours']
+    clip = MODELS.build(dict(type='umgclip_mm.UMGCLIP', backbone=tiny_tower,
                              text_encoder=text)).to(device).eval()  # a tiny image tower: only the text one works
     templates = openai_imagenet_templates()[:args.num_templates]
     encoders = {p: VocabularyEncoder(templates, cache_dir=None, precision=p) for p in ('fp32', 'bf16')}
