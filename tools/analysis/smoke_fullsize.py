@@ -231,16 +231,33 @@ def prepare_data(root: str) -> None:
         f.write(version)
 
 
-def swapped_config(config: str, tower: str, out_dir: str) -> str:
-    """The config with its tower pair replaced by the ``tower`` preset (weights' paths kept), written beside the
-    logs; returns its path."""
+def amp_on_cpu(config_path: str) -> bool:
+    """Whether the config trains with mmengine's ``AmpOptimWrapper`` on a machine where it refuses to run (no
+    GPU/NPU/MLU/MUSA: ``AmpOptimizerWrapper is only available training on gpu, npu, mlu or musa``)."""
+    import torch
+    from mmengine.config import Config
+    wrapper = Config.fromfile(config_path).get('optim_wrapper') or {}
+    return str(wrapper.get('type', '')).split('.')[-1] == 'AmpOptimWrapper' and not torch.cuda.is_available()
+
+
+def derived_config(config: str, tower: Optional[str], fp32: bool, out_dir: str) -> str:
+    """The config with its tower pair replaced by the ``tower`` preset (weights' paths kept) and/or, with ``fp32``,
+    its ``AmpOptimWrapper`` replaced by mmengine's ``OptimWrapper`` (same optimizer, clipping and parameter-wise
+    settings), written to ``out_dir``; returns its path."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(CONFIGS, config))
-    preset = Config.fromfile(osp.join(CONFIGS, '_base_', 'models', 'umgclip_towers.py'))[PRESETS[tower]]
-    holder = cfg.model.clip if 'clip' in cfg.model else cfg.model
-    holder['backbone'] = dict(preset['backbone'])
-    holder['text_encoder'] = dict(preset['text_encoder'])
-    path = osp.join(out_dir, osp.basename(config).replace('.py', f'.{tower}.py'))
+    suffix = ''
+    if tower:
+        preset = Config.fromfile(osp.join(CONFIGS, '_base_', 'models', 'umgclip_towers.py'))[PRESETS[tower]]
+        holder = cfg.model.clip if 'clip' in cfg.model else cfg.model
+        holder['backbone'] = dict(preset['backbone'])
+        holder['text_encoder'] = dict(preset['text_encoder'])
+        suffix += f'.{tower}'
+    if fp32:
+        cfg.optim_wrapper = {k: v for k, v in cfg.optim_wrapper.items() if k not in ('dtype', 'loss_scale')}
+        cfg.optim_wrapper['type'] = 'OptimWrapper'
+        suffix += '.fp32'
+    path = osp.join(out_dir, osp.basename(config).replace('.py', f'{suffix}.py'))
     cfg.dump(path)
     return path
 
@@ -281,7 +298,12 @@ def smoke_one(config: str, root: str, timeout: float, full_towers: bool, results
                seconds=None, rss_gib=None, result='')
     logs = osp.join(root, 'logs')
     os.makedirs(logs, exist_ok=True)
-    path = osp.join(CONFIGS, config) if used == tower else swapped_config(config, used, logs)
+    fp32 = run.phase == 'train' and amp_on_cpu(osp.join(CONFIGS, config))
+    if fp32:
+        row['tower'] += ', fp32 (AMP needs a GPU)'
+    path = osp.join(CONFIGS, config)
+    if used != tower or fp32:
+        path = derived_config(config, used if used != tower else None, fp32, logs)
     ckpt_dir = osp.join(root, 'checkpoints')
     os.makedirs(ckpt_dir, exist_ok=True)
     needed = [p for _, p in local_checkpoints(Config.fromfile(path))]
