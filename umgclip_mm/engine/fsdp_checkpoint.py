@@ -32,8 +32,8 @@ from umgclip_mm.utils.checkpoint import (SHARDED_META_FILE, SHARDED_MODEL_PREFIX
                                          read_sharded_metadata, sharded_checkpoint_damage)
 
 __all__ = ['SafeFileSystemReader', 'full_model_state_dict', 'full_optim_state_dict', 'load_full_model_state_dict',
-           'load_full_optim_state_dict', 'save_sharded_checkpoint', 'load_sharded_model', 'load_sharded_optimizer',
-           'read_sharded_tensors', 'consolidate_sharded_checkpoint']
+           'load_full_optim_state_dict', 'save_sharded_checkpoint', 'read_sharded_meta', 'load_sharded_model',
+           'load_sharded_optimizer', 'read_sharded_tensors', 'consolidate_sharded_checkpoint']
 
 
 class SafeFileSystemReader(FileSystemReader):
@@ -172,9 +172,15 @@ def _sharded_names(path: str, reader: SafeFileSystemReader) -> List[str]:
             if key.startswith(SHARDED_MODEL_PREFIX)]
 
 
+def read_sharded_meta(path: str) -> dict:
+    """``meta.pth`` of the sharded checkpoint ``path``: step, schedulers, message hub, the optimizer's parameter
+    groups (a weights-only load)."""
+    return load_checkpoint_file(osp.join(path, SHARDED_META_FILE))
+
+
 def load_sharded_model(path: str, model: nn.Module, strict: bool = True) -> dict:
     """Load the weights of the sharded checkpoint ``path`` into the FSDP model (each rank reads what its shard
-    needs, at any world size) and return ``meta.pth``'s content. A collective call.
+    needs, at any world size) and return ``meta.pth``'s content (:func:`read_sharded_meta`). A collective call.
 
     Args:
         path (str): A sharded checkpoint directory.
@@ -202,7 +208,7 @@ def load_sharded_model(path: str, model: nn.Module, strict: bool = True) -> dict
     dcp.load(dict(state_dict={k: v for k, v in model_sd.items() if k in saved}), storage_reader=reader,
              no_dist=not dist.is_initialized())
     set_model_state_dict(model, model_sd)
-    return load_checkpoint_file(osp.join(path, SHARDED_META_FILE))
+    return read_sharded_meta(path)
 
 
 def load_sharded_optimizer(path: str, model: nn.Module, optimizer: torch.optim.Optimizer,

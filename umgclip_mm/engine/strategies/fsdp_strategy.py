@@ -14,9 +14,14 @@ from mmengine.utils import get_git_hash
 
 from umgclip_mm.engine.fsdp_checkpoint import (full_model_state_dict, full_optim_state_dict,
                                                load_full_model_state_dict, load_full_optim_state_dict,
-                                               load_sharded_model, load_sharded_optimizer, save_sharded_checkpoint)
+                                               load_sharded_model, load_sharded_optimizer, read_sharded_meta,
+                                               save_sharded_checkpoint)
 from umgclip_mm.registry import STRATEGIES
 from umgclip_mm.utils.checkpoint import is_sharded_checkpoint
+
+
+def _world_size() -> int:
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 class ShardedOptimizerState(NamedTuple):
@@ -55,6 +60,10 @@ class FSDPStrategy(MMEngineFSDPStrategy):
             ``use_orig_params`` (True by default, mmengine's).
         state_dict_cfg (str): ``'full'`` or ``'sharded'`` (above). mmengine's ``'local'`` (flat per-rank shards
             that only the same world size and wrapping can read) is refused: ``'sharded'`` does what it did.
+        allow_world_size_change (bool): Resume from a checkpoint that another number of processes saved. The
+            weights and AdamW state load exactly either way (by name), but the run does not continue the saved one:
+            the global batch changes and each rank's data stream restarts at iteration x batch x the new world
+            size. False (default) refuses such a resume with a message; True continues with a warning.
         skip_init_weights (bool): Build on the meta device and skip ``init_weights`` (weights come from a
             checkpoint).
         activation_checkpointing (dict, optional): mmengine's; our towers' ``with_cp=True`` does the same per
@@ -62,13 +71,14 @@ class FSDPStrategy(MMEngineFSDPStrategy):
         **kwargs: ``work_dir``, ``env_kwargs``, ``log_kwargs`` and the rest of mmengine's strategy arguments.
     """
 
-    def __init__(self, *, state_dict_cfg: str = 'full', **kwargs):
+    def __init__(self, *, state_dict_cfg: str = 'full', allow_world_size_change: bool = False, **kwargs):
         if state_dict_cfg not in ('full', 'sharded'):
             raise ValueError(f"umgclip_mm.FSDPStrategy: state_dict_cfg={state_dict_cfg!r} is not supported; use "
                              "'full' (one ordinary file, gathered on rank 0) or 'sharded' (a directory, each rank "
                              "writing its shard; resumes at any world size)")
         super().__init__(state_dict_cfg='full', **kwargs)
         self.sharded_checkpoints = state_dict_cfg == 'sharded'
+        self.allow_world_size_change = allow_world_size_change
 
     def _wrap_model(self, model: torch.nn.Module):
         if not torch.cuda.is_available():
@@ -111,15 +121,14 @@ class FSDPStrategy(MMEngineFSDPStrategy):
                         callback: Optional[Callable] = None) -> None:
         """Save a checkpoint: the file ``filename`` written by rank 0 (``'full'``) or the directory ``filename``
         with every rank's shard (``'sharded'``). A collective call; the arguments are mmengine's."""
+        extra = dict(extra_ckpt or {})
+        extra['meta'] = dict(extra.get('meta') or {}, world_size=_world_size())
         if not self.sharded_checkpoints:
             return super().save_checkpoint(filename, save_optimizer=save_optimizer,
-                                           save_param_scheduler=save_param_scheduler, extra_ckpt=extra_ckpt,
+                                           save_param_scheduler=save_param_scheduler, extra_ckpt=extra,
                                            callback=callback)
-        extra = dict(extra_ckpt or {})
-        extra['meta'] = dict(extra.get('meta') or {}, seed=self.seed,
-                             time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
-                             mmengine=mmengine.__version__ + get_git_hash(),
-                             world_size=dist.get_world_size() if dist.is_initialized() else 1)
+        extra['meta'].update(seed=self.seed, time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+                             mmengine=mmengine.__version__ + get_git_hash())
         if save_param_scheduler and hasattr(self, 'param_schedulers'):
             extra['param_schedulers'] = self.scheduler_state_dict()
         optimizer = None
@@ -131,6 +140,35 @@ class FSDPStrategy(MMEngineFSDPStrategy):
         save_sharded_checkpoint(filename, self.model, optimizer, extra)
 
     # ----------------------------------------------------------------------------------------------- loading
+    def resume(self, filename: str, *, callback: Optional[Callable] = None, **kwargs) -> dict:
+        """mmengine's resume, refusing a checkpoint of another world size unless ``allow_world_size_change``."""
+
+        def check_then(checkpoint: dict) -> None:
+            self.check_world_size(checkpoint, filename)
+            if callback is not None:
+                callback(checkpoint)
+
+        return super().resume(filename, callback=check_then, **kwargs)
+
+    def check_world_size(self, checkpoint: dict, filename: str) -> None:
+        """Refuse (or, with ``allow_world_size_change``, warn about) resuming from a checkpoint that another number
+        of processes saved; checkpoints that do not say are taken as they are.
+
+        Raises:
+            RuntimeError: The world sizes differ and ``allow_world_size_change`` is False.
+        """
+        saved, current = (checkpoint.get('meta') or {}).get('world_size'), _world_size()
+        if saved is None or saved == current:
+            return
+        message = (f'{filename} was saved by {saved} processes and this run has {current}: its weights and AdamW '
+                   'state load exactly (by name, resharded), but the run would not continue the saved one: the '
+                   'global batch changes and each rank\'s data stream restarts at iteration x batch x '
+                   f'{current} processes.')
+        if not self.allow_world_size_change:
+            raise RuntimeError(f'{message} Resume with {saved} processes, or pass --cfg-options '
+                               'strategy.allow_world_size_change=True to go on anyway.')
+        self.logger.warning(message + ' Going on (strategy.allow_world_size_change=True).')
+
     def load_checkpoint(self,
                         filename: str,
                         *,
@@ -142,9 +180,10 @@ class FSDPStrategy(MMEngineFSDPStrategy):
         shard needs), and return the rest of it; the arguments are mmengine's."""
         if is_sharded_checkpoint(filename):
             self.logger.info(f'Load sharded checkpoint from {filename}')
-            checkpoint = load_sharded_model(filename, self.model, strict=strict)
+            checkpoint = read_sharded_meta(filename)
             if callback is not None:
                 callback(checkpoint)
+            load_sharded_model(filename, self.model, strict=strict)
             checkpoint['optimizer'] = ShardedOptimizerState(filename, checkpoint.pop('optimizer_param_groups', []),
                                                             checkpoint.pop('optim_wrapper', {}))
             return checkpoint
