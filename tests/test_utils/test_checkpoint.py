@@ -31,8 +31,10 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path, tiny_model_cfg):
     torch.save({'state_dict': {}, 'payload': _RunsCode(str(marker))}, evil)
     with pytest.raises(UnsafeCheckpointError, match='refused to load'):
         load_checkpoint_file(str(evil))
-    with pytest.raises(UnsafeCheckpointError):
+    from umgclip_mm.apis.exceptions import CheckpointError
+    with pytest.raises(CheckpointError, match='refused to load') as raised:  # init_model's typed error (issue 23)
         init_model(dict(model=tiny_model_cfg), str(evil))
+    assert isinstance(raised.value.__cause__, UnsafeCheckpointError)
     # mmengine's own loader (used by runner.resume / load_from) refuses it too
     from mmengine.runner import CheckpointLoader
     with pytest.raises(pickle.UnpicklingError):
