@@ -1,10 +1,10 @@
 """tools/dataset_converters/prepare_ade20k_847.py and prepare_pascal_context_459.py on tiny files written in the
 source formats (ADE20K full release; VOC2010 + PASCAL Context .mat)."""
+import importlib.util
 import json
 import os
 import os.path as osp
 import pickle
-import sys
 
 import numpy as np
 import pytest
@@ -13,9 +13,18 @@ from PIL import Image
 from conftest import REPO, run_tool
 from umgclip_mm.datasets.fake_layouts import ade20k_full_seg_png as ade_rgb
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
-import prepare_ade20k_847 as ade  # noqa: E402
-import prepare_pascal_context_459 as pctx  # noqa: E402
+
+
+def load_tool(name):
+    """A converter script as a module (no sys.path edit)."""
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', 'dataset_converters', name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ade = load_tool('prepare_ade20k_847')
+pctx = load_tool('prepare_pascal_context_459')
 
 
 def make_ade(root, images):
@@ -29,8 +38,11 @@ def make_ade(root, images):
         Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(osp.join(osp.dirname(root), folder, name))
         Image.fromarray(ade_rgb(ids)).save(osp.join(osp.dirname(root), folder, name[:-4] + '_seg.png'))
         folders.append(folder)
+    # the release's index also holds numpy arrays (objectPresence: objects x images), which must load too
+    presence = np.zeros((3, len(images)), np.int64)
     with open(osp.join(root, 'index_ade20k.pkl'), 'wb') as f:
-        pickle.dump(dict(folder=folders, filename=list(images)), f)
+        pickle.dump(dict(folder=folders, filename=list(images), objectPresence=presence,
+                         objectnames=['wall', 'tube', 'x']), f)
 
 
 def test_ade20k_847_maps_full_ids_to_847_classes_and_resizes(tmp_path):
@@ -59,6 +71,20 @@ def test_ade20k_847_missing_release_is_a_clear_error(tmp_path):
         pickle.dump(dict(folder=['ADE20K_2021_17_01/images/ADE/validation/x'], filename=['ADE_val_00000009.jpg']), f)
     with pytest.raises(SystemExit, match='ADE_val_00000009.jpg: image listed in index_ade20k.pkl'):
         ade.main([str(tmp_path)])
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ('touch ran_code',))
+
+
+def test_ade20k_847_index_that_names_code_is_refused_and_nothing_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with open(tmp_path / 'index_ade20k.pkl', 'wb') as f:
+        pickle.dump(dict(folder=['x'], filename=['ADE_val_00000001.jpg'], payload=_RunsCode()), f)
+    with pytest.raises(SystemExit, match='refused to load posix.system'):
+        ade.main([str(tmp_path)])
+    assert not (tmp_path / 'ran_code').exists()
 
 
 def make_voc(root, labels):

@@ -131,13 +131,15 @@ def convert(root: str, out: str, splits, max_size: int) -> dict:
     from mmengine.utils import track_iter_progress
     from PIL import Image
 
+    from umgclip_mm.datasets.converters import load_data_pickle
+
     index_file = osp.join(root, 'index_ade20k.pkl')
     if not osp.isfile(index_file):
         raise FileNotFoundError(f'{index_file} not found: pass the folder of the unzipped ADE20K full release '
                                 f'(ADE20K_2021_17_01.zip from https://ade20k.csail.mit.edu/, with index_ade20k.pkl '
                                 f'and images/ADE/)')
-    with open(index_file, 'rb') as f:
-        index = pickle.load(f)
+    # read without running code: builtin data and numpy arrays only (the release's index holds both)
+    index = load_data_pickle(index_file, allow_numpy=True)
     if not isinstance(index, dict) or 'folder' not in index or 'filename' not in index:
         keys = sorted(index)[:5] if isinstance(index, dict) else '-'
         raise ValueError(f'{index_file}: expected a dict with the lists "folder" and "filename" (the release\'s '
@@ -183,7 +185,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         counts = convert(args.root, args.out or args.root, args.splits, args.max_size)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, pickle.UnpicklingError) as err:  # the refused unsafe index included
         sys.exit(f'prepare_ade20k_847: {err}')
     for split, n in counts.items():
         print(f'{split}: {n} images -> {osp.join(args.out or args.root, "annotations_detectron2", split)}')
