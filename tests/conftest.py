@@ -70,6 +70,16 @@ def converted_hf_clip(tmp_path_factory):
     return str(folder / 'clip.pth'), model_cfg
 
 
+def load_tool(path):
+    """A repository script (``tools/...py``) imported as a module in this process, without a sys.path edit."""
+    import importlib.util
+    name = osp.splitext(osp.basename(path))[0] + '_under_test'
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_tool(*args, timeout=600, env=None):
     """Run a repository script (``.py`` with this interpreter) from the repository root.
 

@@ -5,10 +5,9 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import load_tool, run_tool
 
-sys.path.insert(0, REPO + '/tools/analysis')
-import memory_plan  # noqa: E402
+memory_plan = load_tool('tools/analysis/memory_plan.py')
 
 TOY = 'configs/quickstart/pretrain_synthetic.py'
 

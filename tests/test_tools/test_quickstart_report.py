@@ -6,7 +6,7 @@ import re
 import sys
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import REPO, load_tool, run_tool
 
 TOOL = 'tools/analysis/quickstart_report.py'
 LEVELS = ('image', 'region', 'mask')
@@ -158,10 +158,7 @@ def test_scene_figures_show_the_image_ground_truth_and_prediction(panoptic_run):
     work_root, toy = panoptic_run
     write_run(work_root / 'quickstart', [retrieval_line(10.0)])
     write_run(work_root / 'quickstart_panoptic', [panoptic_line(40.0)])
-    import importlib.util  # in this process, whose imports the fixture has made: seconds saved (no sys.path edit)
-    spec = importlib.util.spec_from_file_location('quickstart_report_under_test', os.path.join(REPO, TOOL))
-    quickstart_report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quickstart_report)
+    quickstart_report = load_tool(TOOL)  # in this process, whose imports the fixture has made: seconds saved
     quickstart_report.main(['--work-root', str(work_root)])
     page = (work_root / 'quickstart' / 'results.md').read_text()
     links = re.findall(r'!\[(val_\d+): image, ground truth, prediction\]\((results/val_\d+\.png)\)', page)

@@ -1,6 +1,5 @@
 """tools/dataset_converters/prepare_ade20k_847.py and prepare_pascal_context_459.py on tiny files written in the
 source formats (ADE20K full release; VOC2010 + PASCAL Context .mat)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,21 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, run_tool
+from conftest import load_tool, run_tool
 from umgclip_mm.datasets.fake_layouts import ade20k_full_seg_png as ade_rgb
 
 
-
-def load_tool(name):
-    """A converter script as a module (no sys.path edit)."""
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', 'dataset_converters', name + '.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ade = load_tool('prepare_ade20k_847')
-pctx = load_tool('prepare_pascal_context_459')
+ade = load_tool('tools/dataset_converters/prepare_ade20k_847.py')
+pctx = load_tool('tools/dataset_converters/prepare_pascal_context_459.py')
 
 
 def make_ade(root, images):
