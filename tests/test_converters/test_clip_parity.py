@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from umgclip_mm.apis import init_model
+from umgclip_mm.apis import CheckpointMismatchError, init_model
 from umgclip_mm.converters import convert_clip, save_config, umgclip_to_hf
 from conftest import run_tool
 from test_converters.clip_sources import make_hf_clip, make_open_clip
@@ -148,5 +148,5 @@ def test_checkpoint_for_another_architecture_is_refused(tmp_path, tiny_model_cfg
     torch.save(make_open_clip().state_dict(), src)
     ckpt, _ = convert_clip(str(src))
     torch.save(ckpt, tmp_path / 'ck.pth')
-    with pytest.raises(KeyError, match='does not match'):
+    with pytest.raises(CheckpointMismatchError, match='size mismatch(.|\n)*Was it converted for another architecture'):
         init_model(dict(model=tiny_model_cfg), str(tmp_path / 'ck.pth'))

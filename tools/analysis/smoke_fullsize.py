@@ -135,27 +135,43 @@ def ordered(configs: List[str]) -> List[str]:
     return sorted(configs, key=lambda c: (PLAN[c].phase != 'train', c))
 
 
+# Runs the command in a child of its own and writes that child's peak RSS (wait4's ru_maxrss: the command and the
+# children it waited for). Linux keeps a process's high-water mark across exec, so a command forked straight from this
+# (larger) process would report this process's memory; forked from this small launcher, it reports its own.
+_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], 'w') as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_logged(cmd: List[str], log: str, cwd: str, timeout: float, env: Optional[Dict[str, str]] = None) -> Dict:
     """Run ``cmd`` in its own process group, output to ``log``; returns returncode (None: timed out), seconds and
-    the process's peak resident memory in GiB (``wait4``'s ``ru_maxrss``: the process and the children it waited
-    for)."""
+    the command's peak resident memory in GiB (``ru_maxrss`` of the command and the children it waited for,
+    measured by a small launcher process; None when it timed out)."""
     start = time.time()
+    rss_file = log + '.maxrss'
+    if osp.exists(rss_file):
+        os.remove(rss_file)
     with open(log, 'w') as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env=env)
-        code = None
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                code = os.waitstatus_to_exitcode(status)
-                break
-            if time.time() - start > timeout:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.5)
-        proc.returncode = code if code is not None else -9
-    return dict(returncode=code, seconds=time.time() - start, rss_gib=usage.ru_maxrss / 2**20)
+        proc = subprocess.Popen([sys.executable, '-c', _LAUNCHER, rss_file, *cmd], cwd=cwd, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+    rss = None
+    if osp.exists(rss_file):
+        with open(rss_file) as f:
+            rss = int(f.read()) / 2**20
+    return dict(returncode=code, seconds=time.time() - start, rss_gib=rss)
 
 
 _STAMP = re.compile(r'^\d{2}/\d{2} \d{2}:\d{2}:\d{2} - mmengine - \w+ - ')
