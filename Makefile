@@ -4,6 +4,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Tests run in two pytest-xdist workers: most tests are single-threaded (imports, subprocesses, tiny models), so the
+# second core is otherwise idle; PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest tests -n $(PYTEST_WORKERS)
 
 .PHONY: install quickstart quickstart-report test test-all benchmark smoke clean
 
@@ -50,11 +54,11 @@ quickstart-report: install
 
 # The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
 test: install
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # Everything, the tests marked slow included.
 test-all: install
-	$(PY) -m pytest tests --runslow $(PYTEST_ARGS)
+	$(PYTEST) --runslow $(PYTEST_ARGS)
 
 benchmark: install
 	$(PY) tools/analysis/benchmark.py
