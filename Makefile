@@ -5,9 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # Tests run in two pytest-xdist workers: most tests are single-threaded (imports, subprocesses, tiny models), so the
-# second core is otherwise idle; PYTEST_WORKERS=0 runs them in one process.
+# second core is otherwise idle; an idle worker takes tests queued behind the other's long one (worksteal).
+# PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest tests -n $(PYTEST_WORKERS)
+PYTEST := $(PY) -m pytest tests -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: install quickstart quickstart-report test test-all benchmark smoke clean
 
