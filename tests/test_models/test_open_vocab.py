@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from umgclip_mm.models.open_vocab import OOVScorer, TextEmbeddingClassifier, VocabularyEncoder, geometric_ensemble
+from umgclip_mm.models.open_vocab import encoding_progress as encoding_progress_module
 from umgclip_mm.models.open_vocab import vocabulary_encoder as vocabulary_encoder_module
 from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import build_vocabulary
@@ -155,7 +156,7 @@ def test_each_distinct_prompt_is_encoded_once(clip):
 
 def test_progress_reaches_callbacks_and_the_log(clip, monkeypatch):
     lines = []
-    monkeypatch.setattr(vocabulary_encoder_module, 'print_log', lambda msg, **kw: lines.append(msg))
+    monkeypatch.setattr(encoding_progress_module, 'print_log', lambda msg, **kw: lines.append(msg))
     seen = []
     enc = VocabularyEncoder(templates=['a {}', 'the {}', 'a photo of a {}.'], cache_dir=None, batch_size=2,
                             log_interval=0)

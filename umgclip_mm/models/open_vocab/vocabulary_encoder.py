@@ -6,10 +6,8 @@ import os
 import os.path as osp
 import pickle
 import tempfile
-import time
 import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -20,6 +18,7 @@ from torch import Tensor
 
 from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import DEFAULT_TEMPLATES, Vocabulary, build_vocabulary, check_templates
+from .encoding_progress import EncodingProgress, ProgressReport
 
 #: Environment variable naming the root of the machine's umgclip_mm caches (text embeddings in ``text_embeddings/``).
 CACHE_ENV = 'UMGCLIP_CACHE_DIR'
@@ -38,42 +37,6 @@ def default_cache_dir() -> str:
     if not root:
         root = osp.join(os.environ.get('XDG_CACHE_HOME') or osp.join(osp.expanduser('~'), '.cache'), 'umgclip_mm')
     return osp.join(osp.expanduser(root), 'text_embeddings')
-
-
-@dataclass(frozen=True)
-class EncodingProgress:
-    """Where the encoding of a vocabulary stands; given to progress callbacks after every batch (and at 0).
-
-    Attributes:
-        done (int): Distinct prompts encoded so far.
-        total (int): Distinct prompts to encode.
-        elapsed (float): Seconds since the text tower started.
-        eta (float, optional): Estimated seconds left (from the tokens per second so far; ``None`` before the first
-            batch).
-        classes (int): Classes of the vocabulary.
-        templates (int): Prompt templates.
-    """
-    done: int
-    total: int
-    elapsed: float
-    eta: Optional[float]
-    classes: int
-    templates: int
-
-    @property
-    def rate(self) -> float:
-        """Texts per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
-
-    def __str__(self) -> str:
-        eta = f', ETA {_duration(self.eta)}' if self.eta is not None and self.done < self.total else ''
-        return (f'{self.done}/{self.total} prompts ({100 * self.done / max(self.total, 1):.0f}%), '
-                f'{self.rate:.1f} texts/s, elapsed {_duration(self.elapsed)}{eta}')
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f'{seconds // 3600}h{seconds // 60 % 60:02d}m' if seconds >= 3600 else f'{seconds // 60}m{seconds % 60:02d}s'
 
 
 @MODELS.register_module()
@@ -227,7 +190,7 @@ class VocabularyEncoder(BaseModule):
         device = next(iter(tower.state_dict().values())).device
         batches = list(self._batches(clip, prompts))
         total_tokens = sum(b[2] for b in batches)
-        report = _ProgressReport(len(prompts), len(vocab), len(self.templates), self.log_interval, progress)
+        report = ProgressReport(len(prompts), len(vocab), len(self.templates), self.log_interval, progress)
         out, done_tokens = None, 0
         dtype = PRECISIONS[self.precision]
         with torch.inference_mode(), torch.autocast(device.type, dtype=dtype or torch.bfloat16,
@@ -307,47 +270,3 @@ class VocabularyEncoder(BaseModule):
             print_log(f'cannot write the text-embedding cache {path} ({err}); the embeddings are kept in memory only '
                       f'(set model.vocab_encoder.cache_dir or ${CACHE_ENV} to a writable folder)', logger='current',
                       level=logging.WARNING)
-
-
-class _ProgressReport:
-    """Progress of one encoding: lines in mmengine's log (when the whole takes a few seconds or more) and calls of a
-    progress callback."""
-
-    def __init__(self, total: int, classes: int, templates: int, interval: float,
-                 callback: Optional[Callable[[EncodingProgress], None]]):
-        self.total, self.classes, self.templates = total, classes, templates
-        self.interval, self.callback = interval, callback
-        self.start = time.perf_counter()
-        self.done, self.last_log, self.logged = 0, 0.0, False
-        self._call(None)
-
-    def _call(self, eta: Optional[float]) -> EncodingProgress:
-        state = EncodingProgress(self.done, self.total, time.perf_counter() - self.start, eta, self.classes,
-                                 self.templates)
-        if self.callback is not None:
-            self.callback(state)
-        return state
-
-    def step(self, n: int, fraction: float) -> None:
-        """``n`` more prompts are done, ``fraction`` of the work (tokens)."""
-        self.done += n
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
-        state = self._call(eta)
-        now = time.perf_counter()
-        if self.done >= self.total:
-            return
-        if not self.logged:
-            if eta is not None and elapsed + eta >= min(5.0, self.interval):  # worth telling: a line now
-                print_log(f'encoding a vocabulary of {self.classes} classes x {self.templates} templates: '
-                          f'{self.total} distinct prompts through the text tower; {state}', logger='current')
-                self.logged, self.last_log = True, now
-        elif now - self.last_log >= self.interval:
-            print_log(f'encoding the vocabulary: {state}', logger='current')
-            self.last_log = now
-
-    def finish(self) -> None:
-        if self.logged:
-            elapsed = time.perf_counter() - self.start
-            print_log(f'encoded {self.total} prompts of {self.classes} classes in {_duration(elapsed)} '
-                      f'({self.total / max(elapsed, 1e-9):.1f} texts/s)', logger='current')
