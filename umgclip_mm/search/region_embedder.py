@@ -18,6 +18,15 @@ def decode_rles(rles: Sequence[dict]) -> np.ndarray:
         r['counts'], str) else r['counts']) for r in rles]).transpose(2, 0, 1))
 
 
+def encode_rles(masks: np.ndarray) -> List[dict]:
+    """Bitmaps ``[M, H, W]`` as JSON-able COCO RLEs (``counts`` a string), the inverse of :func:`decode_rles`."""
+    out = []
+    for m in np.asarray(masks).astype(np.uint8):
+        rle = mask_utils.encode(np.asfortranarray(m))
+        out.append(dict(size=[int(v) for v in rle['size']], counts=rle['counts'].decode()))
+    return out
+
+
 def read_image(path: str, height: Optional[int] = None, width: Optional[int] = None) -> np.ndarray:
     """Decode an image file to BGR uint8 ``[H, W, 3]``.
 
