@@ -43,7 +43,7 @@ quickstart: install
 
 # The README's quickstart tables: the figures of `make quickstart`'s runs beside the ablations, run here when their
 # logs are missing (pretraining without the region and mask terms; the panoptic, semantic and detection checkpoints
-# with the out-of-vocabulary branch off; about 4 more minutes). Every figure is read from a log.
+# with the ensemble off; about 4 more minutes). Every figure is read from a log.
 quickstart-report: install
 	$(PY) tools/analysis/quickstart_report.py --run-ablations
 	$(PY) tools/analysis/compare_region_recognition.py configs/quickstart/zeroshot_synthetic.py \

@@ -50,11 +50,11 @@ def test_registries_are_children_of_mmengine():
 
 @pytest.mark.parametrize('toolbox', ['mmdet', 'mmseg', 'mmpretrain'])
 def test_shared_open_vocabulary_parts_build_by_name(toolbox):
-    """Every task family reaches the same vocabulary encoder, scorer and check hook by name."""
+    """Every task family reaches the same vocabulary encoder, ensemble and check hook by name."""
     module = __import__(f'{toolbox}.registry', fromlist=['MODELS', 'HOOKS'])
     with DefaultScope.overwrite_default_scope(toolbox):
         encoder = module.MODELS.build(dict(type='umgclip_mm.VocabularyEncoder', templates=['a {}']))
-        scorer = module.MODELS.build(dict(type='umgclip_mm.OOVScorer', alpha=0.5))
+        ensemble = module.MODELS.build(dict(type='umgclip_mm.OOVEnsemble', alpha=0.5))
         hook = module.HOOKS.build(dict(type='umgclip_mm.VocabularyCheckHook'))
-    assert encoder.templates == ('a {}', ) and scorer.alpha == 0.5
+    assert encoder.templates == ('a {}', ) and type(ensemble).__name__ == 'OOVEnsemble' and ensemble.alpha == 0.5
     assert type(hook).__name__ == 'VocabularyCheckHook'

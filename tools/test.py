@@ -5,7 +5,7 @@ Examples:
     python tools/test.py configs/quickstart/panoptic_synthetic.py work_dirs/quickstart_panoptic/iter_1000.pth
     python tools/test.py configs/ov_mask2former/ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2ade20k-panoptic.py \
         work_dirs/panoptic_coco/iter_368750.pth
-    python tools/test.py CONFIG CKPT --cfg-options model.ensemble=None   # out-of-vocabulary branch off
+    python tools/test.py CONFIG CKPT --cfg-options model.ensemble=None   # the ensemble off
     python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl     # painted images, dumped predictions
 
 --show, --show-dir and --out work as in mmdet's tools/test.py for the mmdet configs (detection, panoptic and the
@@ -51,14 +51,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Evaluate; a missing checkpoint ends the run with its message (exit status 1)."""
+    """Evaluate; a missing checkpoint, or one that does not fit the config's model, ends the run with its message
+    (exit status 1)."""
     args = parse_args(argv)
     import umgclip_mm  # noqa: F401  (registers the checkpoint allow-list)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    from umgclip_mm.apis.exceptions import CheckpointMismatchError
     from umgclip_mm.apis.launch import (apply_test_outputs, build_config, check_checkpoints_exist, check_data_exist,
-                                        prepare_test_runner, setup_cpu_distributed)
+                                        prepare_test_runner, refuse_unfit_checkpoint, setup_cpu_distributed)
     cfg = build_config(args)
     apply_test_outputs(cfg, args)  # --show, --show-dir, --out
     if not osp.isfile(args.checkpoint):
@@ -71,7 +73,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     prepare_test_runner(runner, args)
-    runner.test()
+    try:
+        with refuse_unfit_checkpoint(runner):  # a checkpoint of another kind: named, with the command that takes it
+            runner.test()
+    except CheckpointMismatchError as err:
+        raise SystemExit(str(err))
 
 
 if __name__ == '__main__':

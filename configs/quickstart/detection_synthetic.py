@@ -5,7 +5,7 @@
 #   make quickstart        (or: python tools/train.py configs/quickstart/pretrain_synthetic.py
 #                                  --work-dir work_dirs/quickstart)
 #   python tools/train.py configs/quickstart/detection_synthetic.py
-# The UMG-CLIP region score off, for comparison: --cfg-options model.ensemble=None
+# The ensemble off, for comparison: --cfg-options model.ensemble=None
 _base_ = ['../_base_/models/ov_faster-rcnn_vit-pyramid.py', '../_base_/datasets/synthetic_detection.py',
           '../_base_/models/ov_mask2former_toy.py', '../_base_/det_runtime.py']
 default_scope = 'mmdet'

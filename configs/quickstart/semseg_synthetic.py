@@ -5,7 +5,7 @@
 #   make quickstart        (or: python tools/train.py configs/quickstart/pretrain_synthetic.py
 #                                  --work-dir work_dirs/quickstart)
 #   python tools/train.py configs/quickstart/semseg_synthetic.py
-# The out-of-vocabulary branch off, for comparison: --cfg-options model.ensemble=None
+# The ensemble off, for comparison: --cfg-options model.ensemble=None
 _base_ = ['../_base_/models/ov_encoder_decoder.py', '../_base_/models/ov_mask2former_toy.py',
           '../_base_/datasets/synthetic_semseg.py', '../_base_/seg_runtime.py']
 default_scope = 'mmseg'

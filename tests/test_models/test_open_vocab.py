@@ -1,11 +1,11 @@
-"""The shared open-vocabulary parts: VocabularyEncoder (and its caches), OOVScorer, TextEmbeddingClassifier."""
+"""The shared open-vocabulary parts: VocabularyEncoder (and its caches), OOVEnsemble, TextEmbeddingClassifier."""
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from umgclip_mm.models.open_vocab import OOVScorer, TextEmbeddingClassifier, VocabularyEncoder, geometric_ensemble
+from umgclip_mm.models.open_vocab import OOVEnsemble, TextEmbeddingClassifier, VocabularyEncoder, geometric_ensemble
 from umgclip_mm.models.open_vocab import encoding_progress as encoding_progress_module
 from umgclip_mm.models.open_vocab import vocabulary_encoder as vocabulary_encoder_module
 from umgclip_mm.registry import MODELS
@@ -94,8 +94,8 @@ def test_disk_key_hashes_scalar_weights_too(clip, tmp_path):
     assert len(list(tmp_path.glob('*.pt'))) == 2
 
 
-def test_oov_scorer_on_boxes_equals_encode_regions_and_the_ensemble(clip):
-    scorer = OOVScorer(alpha=0.3, beta=0.9)
+def test_oov_ensemble_on_boxes_equals_encode_regions_and_the_geometric_ensemble(clip):
+    scorer = OOVEnsemble(alpha=0.3, beta=0.9)
     x = torch.randn(2, 3, 32, 32)
     boxes = [torch.tensor([[0., 0., 16., 16.], [8., 8., 32., 24.]]), torch.tensor([[4., 4., 20., 28.]])]
     class_embeds = VocabularyEncoder(templates=['a {}'])(clip, VOCAB)
@@ -110,7 +110,14 @@ def test_oov_scorer_on_boxes_equals_encode_regions_and_the_ensemble(clip):
     assert covered.all()
     torch.testing.assert_close(out, geometric_ensemble(head, logits, seen, 0.3, 0.9, covered))
     with pytest.raises(ValueError, match='alpha'):
-        OOVScorer(alpha=1.5)
+        OOVEnsemble(alpha=1.5)
+
+
+def test_deprecated_oov_scorer_config_key_builds_an_oov_ensemble_and_warns():
+    """Published configs say type='umgclip_mm.OOVScorer': it still builds, an OOVEnsemble, with a warning."""
+    with pytest.warns(DeprecationWarning, match='OOVEnsemble'):
+        ensemble = MODELS.build(dict(type='umgclip_mm.OOVScorer', alpha=0.25, beta=0.5))
+    assert type(ensemble) is OOVEnsemble and (ensemble.alpha, ensemble.beta) == (0.25, 0.5)
 
 
 def test_text_embedding_classifier_scores_against_the_vocabulary_and_void():

@@ -142,7 +142,7 @@ def test_oov_branch_changes_unseen_scores_only_through_the_frozen_model(model):
     # the ensembled scores of the predict path equal geometric_ensemble of the head's and these
     head = torch.randn(1, 3, 4)
     with torch.no_grad():
-        out = model.oov_scores(feats, 'mask', list(mask_pred), head)
+        out = model.apply_ensemble(feats, 'mask', list(mask_pred), head)
     seen = torch.tensor([True, False, True])  # circle and sky are training classes, star is not
     torch.testing.assert_close(out[0], geometric_ensemble(head[0], oov, seen, 0.4, 0.8, covered))
 
@@ -169,7 +169,7 @@ def test_semantic_output_is_maskformer_semantic_inference(model):
             out = model(inputs, batch, mode='predict')
             feats = model.clip_features(inputs)
             mask_cls, mask_pred = model.panoptic_head.predict(model.pyramid(feats), batch)
-            mask_cls = model.oov_scores(feats, 'mask', list(mask_pred), mask_cls)
+            mask_cls = model.apply_ensemble(feats, 'mask', list(mask_pred), mask_cls)
     finally:
         cfg['semantic_on'] = False
     assert cfg['semantic_on'] is False

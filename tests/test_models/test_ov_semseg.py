@@ -104,7 +104,7 @@ def test_encoder_decoder_predict_and_tensor_modes(segmentor):
     # the scores are the ensembled mask classification: recompute it from the head's outputs
     with torch.no_grad():
         feats = segmentor.clip_features(inputs)
-        mask_cls = segmentor.oov_scores(feats, 'mask', list(masks[-1]), cls[-1])
+        mask_cls = segmentor.apply_ensemble(feats, 'mask', list(masks[-1]), cls[-1])
         want = semantic_probs(mask_cls, F.interpolate(masks[-1], size=(32, 32), mode='bilinear'))
     assert torch.allclose(out[0].seg_logits.data, want[0], atol=1e-5)
     # without the branch the head's own classification is used, and the result differs

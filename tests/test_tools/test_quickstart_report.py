@@ -59,14 +59,14 @@ def test_tables_from_logs_with_and_without_ablations(work_root):
     out = run_tool(TOOL, '--work-root', str(work_root)).stdout
     assert '| all six terms | 60.0% (90.0%) | 61.0% (91.0%) | 62.0% (92.0%) |' in out  # the last evaluation
     assert '| chance | 1.0% | 2.0% | 3.0% |' in out
-    assert 'region and mask weights 0 | not run' in out and 'branch off (`model.ensemble=None`) | not run' in out
+    assert 'region and mask weights 0 | not run' in out and 'ensemble off (`model.ensemble=None`) | not run' in out
     assert 'image caption 3.00 -> 1.50' in out and '(50) -> last (600)' in out
-    assert '| branch on (FC-CLIP ensemble) | 40.0 | 43.0 / 46.0 | 49.0 / 50.0 / 51.0 | 52.0 / 53.0 / 54.0 |' in out
+    assert '| ensemble on (FC-CLIP) | 40.0 | 43.0 / 46.0 | 49.0 / 50.0 / 51.0 | 52.0 / 53.0 / 54.0 |' in out
     write_run(work_root / 'quickstart_image_only', [retrieval_line(20.0)])
     write_run(work_root / 'quickstart_panoptic_off', [panoptic_line(5.0)])
     out = run_tool(TOOL, '--work-root', str(work_root), '--run-ablations').stdout  # logs exist: nothing is run
     assert '| region and mask weights 0 | 20.0% (50.0%) | 21.0% (51.0%) | 22.0% (52.0%) |' in out
-    assert '| branch off (`model.ensemble=None`) | 5.0 | 8.0 / 11.0 | 14.0 / 15.0 / 16.0 | 17.0 / 18.0 / 19.0 |' in out
+    assert '| ensemble off (`model.ensemble=None`) | 5.0 | 8.0 / 11.0 | 14.0 / 15.0 / 16.0 | 17.0 / 18.0 / 19.0 |' in out
 
 
 def test_missing_runs_are_named(tmp_path):
@@ -77,18 +77,18 @@ def test_missing_runs_are_named(tmp_path):
 def test_semantic_and_detection_tables_from_logs(work_root):
     """The task families' tables read their runs' logs; a family that did not run says so."""
     out = run_tool(TOOL, '--work-root', str(work_root)).stdout
-    assert '| OVEncoderDecoder, trained on the seen classes, branch on | not run | | | |' in out
-    assert '| region score on (F-VLM ensemble) | not run | | |' in out
+    assert '| OVEncoderDecoder, trained on the seen classes, ensemble on | not run | | | |' in out
+    assert '| ensemble on (F-VLM) | not run | | |' in out
     write_run(work_root / 'quickstart_semseg', [semseg_line(10.0), semseg_line(40.0)])
     write_run(work_root / 'quickstart_semseg_zeroshot', [semseg_line(20.0)])
     write_run(work_root / 'quickstart_detection', [detection_line(0.5)])
     write_run(work_root / 'quickstart_detection_off', [detection_line(0.25)])
     out = run_tool(TOOL, '--work-root', str(work_root)).stdout
-    assert '| OVEncoderDecoder, trained on the seen classes, branch on | 40.0 | 41.0 | 42.0 | 43.0 |' in out
+    assert '| OVEncoderDecoder, trained on the seen classes, ensemble on | 40.0 | 41.0 | 42.0 | 43.0 |' in out
     assert '| ZeroShotSegmentor (training-free, nothing trained) | 20.0 | 21.0 | 22.0 | 23.0 |' in out
     assert '| panoptic checkpoint, semantic output (FC-CLIP protocol) | not run | | | |' in out
-    assert '| region score on (F-VLM ensemble) | 50.0 | 51.0 | 52.0 |' in out
-    assert '| region score off (`model.ensemble=None`) | 25.0 | 26.0 | 27.0 |' in out
+    assert '| ensemble on (F-VLM) | 50.0 | 51.0 | 52.0 |' in out
+    assert '| ensemble off (`model.ensemble=None`) | 25.0 | 26.0 | 27.0 |' in out
 
 
 def test_results_page_has_the_tables_their_logs_and_names_the_missing_checkpoint(work_root):
@@ -96,13 +96,13 @@ def test_results_page_has_the_tables_their_logs_and_names_the_missing_checkpoint
     out = run_tool(TOOL, '--work-root', str(work_root)).stdout
     page = (work_root / 'quickstart' / 'results.md').read_text()
     assert f'Results page: {work_root}/quickstart/results.md' in out
-    for table in ('| all six terms | 60.0% (90.0%) |', '| branch on (FC-CLIP ensemble) | 40.0 |',
-                  '| OVEncoderDecoder, trained on the seen classes, branch on | not run |',
-                  '| region score on (F-VLM ensemble) | not run |', '| all six terms | not run | not run |'):
+    for table in ('| all six terms | 60.0% (90.0%) |', '| ensemble on (FC-CLIP) | 40.0 |',
+                  '| OVEncoderDecoder, trained on the seen classes, ensemble on | not run |',
+                  '| ensemble on (F-VLM) | not run |', '| all six terms | not run | not run |'):
         assert table in page and table in out, table
     assert page.count('## ') == 6  # five tables and the scenes
     assert f'all six terms: `{work_root}/quickstart/20261125_000000/20261125_000000.log`' in page
-    assert f'branch on: `{work_root}/quickstart_panoptic/20261125_000000/20261125_000000.log`' in page
+    assert f'ensemble on: `{work_root}/quickstart_panoptic/20261125_000000/20261125_000000.log`' in page
     assert 'No scene figures: no panoptic checkpoint in' in page
     assert ('`python tools/train.py configs/quickstart/panoptic_synthetic.py --work-dir '
             f'{work_root}/quickstart_panoptic` makes it') in page

@@ -2,7 +2,7 @@
 """Print the quickstart's result tables (the ones in README.md) from the logs of its runs.
 
 `make quickstart` writes, under work_dirs/: quickstart (pretraining, all six terms), quickstart_panoptic (open-
-vocabulary panoptic segmentation, out-of-vocabulary branch on), quickstart_semseg (semantic segmentation, mmseg's
+vocabulary panoptic segmentation, the ensemble on), quickstart_semseg (semantic segmentation, mmseg's
 runner), quickstart_semseg_zeroshot (the training-free segmentor), quickstart_panoptic_semantic (the panoptic
 checkpoint's semantic output), quickstart_detection (detection, mmdet's runner) and quickstart_zeroshot(_retrieval)
 (zero-shot recognition and retrieval with the pretrained towers).
@@ -11,7 +11,7 @@ The tables compare each with an ablation, which --run-ablations runs when its lo
 
 - pretraining with the region and mask loss weights at 0 (work_dirs/quickstart_image_only), and its zero-shot
   recognition and retrieval (quickstart_zeroshot_image_only, quickstart_zeroshot_retrieval_image_only);
-- the panoptic, semantic and detection checkpoints evaluated with the out-of-vocabulary branch off
+- the panoptic, semantic and detection checkpoints evaluated with the ensemble off
   (work_dirs/quickstart_panoptic_off, quickstart_semseg_off, quickstart_detection_off).
 
 A table whose runs are missing says so (the three task families are independent).
@@ -192,7 +192,7 @@ def pretraining_table(full: str, ablation: str) -> str:
 def panoptic_table(on: str, off: str) -> str:
     lines = ['| run | PQ (all 13) | PQ things / stuff | PQ / SQ / RQ seen (10) | PQ / SQ / RQ unseen (3) |',
              '| --- | --- | --- | --- | --- |']
-    for name, text in (('branch on (FC-CLIP ensemble)', last_log(on)), ('branch off (`model.ensemble=None`)',
+    for name, text in (('ensemble on (FC-CLIP)', last_log(on)), ('ensemble off (`model.ensemble=None`)',
                                                                           last_log(off))):
         if not text:
             lines.append(f'| {name} | not run (--run-ablations) | | | |')
@@ -236,8 +236,8 @@ def semantic_table(runs) -> str:
 def detection_table(on: str, off: str) -> str:
     lines = ['| run | box AP50 seen (6) | box AP50 unseen (star, hexagon) | box AP (all 8) |',
              '| --- | --- | --- | --- |']
-    for name, text in (('region score on (F-VLM ensemble)', last_log(on)),
-                       ('region score off (`model.ensemble=None`)', last_log(off))):
+    for name, text in (('ensemble on (F-VLM)', last_log(on)),
+                       ('ensemble off (`model.ensemble=None`)', last_log(off))):
         if not text:
             lines.append(f'| {name} | not run | | |')
             continue
@@ -350,7 +350,7 @@ def write_page(out: str, sections, figures, problem, checkpoint: str = '') -> No
         lines += [f'No scene figures: {problem}', '']
     else:
         lines += ['Ground truth (the toy world\'s panoptic PNG) and the prediction of the panoptic checkpoint '
-                  f'(`{checkpoint}`, trained with `{PANOPTIC}`; out-of-vocabulary branch on, all 13 classes), drawn as '
+                  f'(`{checkpoint}`, trained with `{PANOPTIC}`; the ensemble on, all 13 classes), drawn as '
                   '`tools/demo/image_demo.py --task panoptic` draws; the legend marks the unseen classes.', '']
         for png, stem in figures:
             lines += [f'### {stem}', '', f'![{stem}: image, ground truth, prediction]'
@@ -395,14 +395,14 @@ def main(argv=None):
          pretraining_table(full, ablation),
          sources([('all six terms', full), ('region and mask weights 0', ablation)])),
         (f'Open-vocabulary panoptic segmentation (tools/train.py {PANOPTIC}): PQ on the held-out scenes',
-         panoptic_table(pan, pan_off), sources([('branch on', pan), ('branch off', pan_off)])),
+         panoptic_table(pan, pan_off), sources([('ensemble on', pan), ('ensemble off', pan_off)])),
         (f'Zero-shot recognition by class name, top-1 / top-5 (mean per-class recall; count), and image-text retrieval '
          f'recall (tools/test.py {ZEROSHOT} and {ZEROSHOT_RETRIEVAL})',
          zeroshot_table([('all six terms', zs, ret), ('region and mask weights 0', zs_abl, ret_abl)]),
          sources([('all six terms', zs), ('retrieval', ret), ('region and mask weights 0', zs_abl),
                   ('retrieval, region and mask weights 0', ret_abl)]))]
-    semantic_runs = [('OVEncoderDecoder, trained on the seen classes, branch on', semseg),
-                     ('OVEncoderDecoder, branch off (`model.ensemble=None`)', semseg_off),
+    semantic_runs = [('OVEncoderDecoder, trained on the seen classes, ensemble on', semseg),
+                     ('OVEncoderDecoder, ensemble off (`model.ensemble=None`)', semseg_off),
                      ('panoptic checkpoint, semantic output (FC-CLIP protocol)',
                       osp.join(root, 'quickstart_panoptic_semantic')),
                      ('ZeroShotSegmentor (training-free, nothing trained)',
@@ -411,7 +411,7 @@ def main(argv=None):
         (f'Open-vocabulary semantic segmentation: mIoU on the held-out scenes (tools/train.py {SEMSEG}; tools/test.py '
          f'{SEMSEG_ZEROSHOT} and {PANOPTIC_SEMANTIC})', semantic_table(semantic_runs), sources(semantic_runs)),
         (f'Open-vocabulary detection (tools/train.py {DETECTION}): box AP50 on the held-out scenes',
-         detection_table(det, det_off), sources([('region score on', det), ('region score off', det_off)]))]
+         detection_table(det, det_off), sources([('ensemble on', det), ('ensemble off', det_off)]))]
     for i, (title, table, _) in enumerate(sections):
         print(('\n' if i else '') + title + '\n')
         print(table)

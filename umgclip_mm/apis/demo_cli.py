@@ -41,7 +41,7 @@ def build_parser(description: str, task: Optional[str] = None) -> argparse.Argum
     add('--device', default='cpu', help='cpu or cuda[:N]')
     add('--dtype', choices=('fp32', 'bf16', 'fp16'), default='fp32',
         help='compute dtype: fp32, bf16 (autocast, CPU or CUDA), fp16 (autocast, CUDA)')
-    add('--no-ensemble', action='store_true', help='turn the out-of-vocabulary branch off')
+    add('--no-ensemble', action='store_true', help='turn the ensemble off')
     add('--no-save-vis', action='store_true', help='do not write the drawings')
     add('--print-result', action='store_true', help='print each JSON prediction')
     add('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')

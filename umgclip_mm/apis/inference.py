@@ -85,13 +85,13 @@ def model_class(cfg: Config):
 
 def prepare_task_config(cfg: Config, task: str, ensemble: bool = True, num_classes: Optional[int] = None) -> List[str]:
     """Set a config's model up for ``task`` (``'semseg'``, ``'detection'`` or ``'panoptic'``), in place: every
-    weight from the checkpoint (``model.clip.init_cfg=None``), the out-of-vocabulary branch off if ``ensemble`` is
+    weight from the checkpoint (``model.clip.init_cfg=None``), the ensemble off if ``ensemble`` is
     false, and :class:`OVMask2Former`'s output switched to the task (semantic, instance or panoptic results only).
 
     Args:
         cfg (Config): The config, changed in place.
         task (str): ``'semseg'``, ``'detection'`` or ``'panoptic'`` (:data:`TASKS`).
-        ensemble (bool): Keep the out-of-vocabulary branch.
+        ensemble (bool): Keep the ensemble.
         num_classes (int, optional): Size of the vocabulary (:class:`OVMask2Former`'s instance output keeps at most
             queries x classes masks; mmdet's ``max_per_image`` is capped to that).
 
@@ -134,7 +134,7 @@ def prepare_task_config(cfg: Config, task: str, ensemble: bool = True, num_class
         if 'ensemble' in inspect.signature(cls.__init__).parameters:
             cfg.model.ensemble = None
         else:
-            notes.append(f'--no-ensemble: {name} has no out-of-vocabulary branch; nothing to turn off')
+            notes.append(f'--no-ensemble: {name} has no ensemble; nothing to turn off')
     return notes
 
 

@@ -1,6 +1,6 @@
 # The open-vocabulary semantic segmentor (umgclip_mm.OVEncoderDecoder) for mmseg's runner, on a frozen UMG-CLIP
 # ViT-B/16: the panoptic model's neck and open-vocabulary Mask2Former head (ov_mask2former_head.py) trained from label
-# maps, MaskFormer's semantic inference and FC-CLIP's out-of-vocabulary branch. Trained on COCO-Stuff's 171 classes
+# maps, MaskFormer's semantic inference and FC-CLIP's ensemble. Trained on COCO-Stuff's 171 classes
 # (FC-CLIP trains on COCO panoptic's 133; the mmseg route trains on mmseg's COCOStuffDataset). Configs switch the tower
 # with `model = dict(clip=...)` from umgclip_towers.py and the test vocabulary with `model = dict(test_vocab=...)`.
 _base_ = ['./umgclip_towers.py', './ov_mask2former_head.py']
@@ -27,7 +27,7 @@ model = dict(
     # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
     vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
     # FC-CLIP's geometric ensemble of the head's and the frozen UMG-CLIP's class probabilities; None turns it off
-    ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.4, beta=0.8))
+    ensemble=dict(type='umgclip_mm.OOVEnsemble', alpha=0.4, beta=0.8))
 # Checks the data sets' classes, the model's vocabularies and the metric's unseen list against each other before
 # training, validation and testing.
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]

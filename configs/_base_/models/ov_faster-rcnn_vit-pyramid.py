@@ -1,7 +1,7 @@
 # The open-vocabulary two-stage detector (umgclip_mm.OVTwoStageDetector, F-VLM's design) on a frozen UMG-CLIP
 # ViT-B/16: ViTDet's simple pyramid (strides 4..64) on the tower's last block, mmdet's Faster R-CNN RPN and RoI head
 # (faster-rcnn_r50_fpn.py) with a text-embedding classifier plus learned background and class-agnostic regression,
-# and the frozen UMG-CLIP's own region scores ensembled before NMS. Configs switch the tower with
+# and the frozen UMG-CLIP's own box scores ensembled before NMS. Configs switch the tower with
 # `model = dict(clip=...)`, add a class-agnostic mask head for instance masks (OV-LVIS), and set the vocabularies.
 _base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './umgclip_towers.py']
 model = dict(
@@ -31,7 +31,7 @@ model = dict(
     # the default prompt templates; class embeddings cached in the machine's shared folder ('default':
     # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
     vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
-    # F-VLM's geometric ensemble of the detector's and the frozen UMG-CLIP's region scores (docs/paper_notes.md);
-    # None turns the region branch off
-    ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.35, beta=0.65))
+    # F-VLM's geometric ensemble of the detector's and the frozen UMG-CLIP's box scores (docs/paper_notes.md);
+    # None turns the ensemble off
+    ensemble=dict(type='umgclip_mm.OOVEnsemble', alpha=0.35, beta=0.65))
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]

@@ -1,7 +1,7 @@
 # The open-vocabulary panoptic model (umgclip_mm.OVMask2Former) on a frozen UMG-CLIP ViT-B/16: a neck from the
 # frozen tower's feature maps to a 4-level pyramid (mmseg's MultiLevelNeck), mmdet's Mask2Former pixel decoder,
 # masked-attention decoder, Hungarian matching and losses with a text-embedding classifier, and FC-CLIP's
-# out-of-vocabulary branch. Sizes are Mask2Former's (COCO panoptic). Configs switch the tower with
+# ensemble. Sizes are Mask2Former's (COCO panoptic). Configs switch the tower with
 # `model = dict(clip=...)` from the presets of umgclip_towers.py.
 _base_ = ['./umgclip_towers.py', './ov_mask2former_head.py']
 model = dict(
@@ -32,7 +32,7 @@ model = dict(
     # $UMGCLIP_CACHE_DIR/text_embeddings, else ~/.cache/umgclip_mm/text_embeddings; None: memory only)
     vocab_encoder=dict(type='umgclip_mm.VocabularyEncoder', cache_dir='default'),
     # FC-CLIP's geometric ensemble of the head's and the frozen UMG-CLIP's class probabilities; None turns it off
-    ensemble=dict(type='umgclip_mm.OOVScorer', alpha=0.4, beta=0.8))
+    ensemble=dict(type='umgclip_mm.OOVEnsemble', alpha=0.4, beta=0.8))
 # Checks the data sets' classes, the model's vocabularies and the metric's unseen list against each other before
 # training, validation and testing.
 custom_hooks = [dict(type='umgclip_mm.VocabularyCheckHook')]

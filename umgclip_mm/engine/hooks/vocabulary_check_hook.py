@@ -19,7 +19,7 @@ def check_dataset_vocabulary(vocab: Vocabulary, dataset, what: str) -> None:
 
 def check_unseen_lists(train_vocab: Vocabulary, test_vocab: Vocabulary, evaluator, what: str) -> None:
     """Each metric with an ``unseen_classes`` list must name exactly the test classes missing from the training
-    vocabulary (the classes the model's out-of-vocabulary branch treats as unseen)."""
+    vocabulary (the classes the model's ensemble treats as unseen)."""
     expected = {name_key(n) for n in test_vocab.unseen_names(train_vocab)}
     for metric in getattr(evaluator, 'metrics', []):
         listed = getattr(metric, 'unseen_classes', None)

@@ -28,7 +28,7 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
     - ``train_vocab`` is what the head is trained on; ``test_vocab`` (default: the same) is what ``predict``
       segments. A checkpoint has no vocabulary-sized parameter, so switching the test vocabulary (and the data set)
       is all it takes to evaluate COCO-trained weights on ADE20K.
-    - Out-of-vocabulary branch (``predict`` only, FC-CLIP): the shared :class:`OOVScorer` classifies every predicted
+    - The ensemble (``predict`` only, FC-CLIP): the shared :class:`OOVEnsemble` classifies every predicted
       mask by the frozen model's own mask-pooled embedding from the same forward pass, and combines it with the
       head's scores (``alpha`` for classes of ``train_vocab``, ``beta`` for the others).
 
@@ -43,8 +43,8 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
             ``train_vocab``).
         neck (dict, optional): Neck config; an absent ``in_channels`` becomes the tower width per feature map.
         vocab_encoder (dict, optional): :class:`VocabularyEncoder` config (``templates``, ``cache_dir``).
-        ensemble (dict, optional): :class:`OOVScorer` config, e.g. ``dict(alpha=0.4, beta=0.8)``; ``None`` turns the
-            out-of-vocabulary branch off.
+        ensemble (dict, optional): :class:`OOVEnsemble` config, e.g. ``dict(alpha=0.4, beta=0.8)``; ``None`` turns the
+            ensemble off.
         train_cfg (dict, optional): Mask2Former's (assigner, sampler, points).
         test_cfg (dict, optional): Mask2Former's panoptic post-processing.
         data_preprocessor (dict, optional): mmdet's ``DetDataPreprocessor`` config (CLIP mean and std).
@@ -116,7 +116,7 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
         self.activate_vocabulary('test')
         clip_feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         mask_cls, mask_pred = self.panoptic_head.predict(self.pyramid(clip_feats), batch_data_samples)
-        mask_cls = self.oov_scores(clip_feats, 'mask', list(mask_pred), mask_cls)
+        mask_cls = self.apply_ensemble(clip_feats, 'mask', list(mask_pred), mask_cls)
         results = self.panoptic_fusion_head.predict(mask_cls, mask_pred, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results)
 

@@ -27,7 +27,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
       OV-COCO's 48 base classes).
     - At test time each regressed box is also classified by UMG-CLIP itself: RoIAlign on the frozen dense features
       of the same forward pass, the tower's projection, cosine against the class embeddings at the tower's
-      temperature (the shared :class:`OOVScorer`, level ``'region'``); the geometric ensemble combines both before
+      temperature (the shared :class:`OOVEnsemble`, level ``'region'``); the geometric ensemble combines both before
       NMS (``alpha`` for classes of ``train_vocab``, ``beta`` for the others; background keeps the head's
       probability). ``ensemble=None`` turns this off.
 
@@ -40,7 +40,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
         test_vocab (optional): Vocabulary spec of prediction (default: ``train_vocab``).
         neck (dict, optional): Neck on the tower's feature maps; ``in_channels`` defaults to the tower width.
         vocab_encoder (dict, optional): :class:`VocabularyEncoder` config (``templates``, ``cache_dir``).
-        ensemble (dict, optional): :class:`OOVScorer` config; ``None`` turns the region branch off.
+        ensemble (dict, optional): :class:`OOVEnsemble` config; ``None`` turns the ensemble off.
         train_cfg (dict, optional): mmdet's (``rpn``, ``rpn_proposal``, ``rcnn``).
         test_cfg (dict, optional): mmdet's (``rpn``, ``rcnn``).
         data_preprocessor (dict, optional): mmdet's ``DetDataPreprocessor`` config (CLIP mean and std).
@@ -72,7 +72,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
                                          num_classes=len(self.train_vocab))
             self.roi_head = MODELS.build(dict(roi_head, train_cfg=train_cfg.get('rcnn'),
                                               test_cfg=test_cfg.get('rcnn')))
-        for part, name in ((self.roi_head, 'rescoring'), (self.roi_head.bbox_head, 'set_vocabulary')):
+        for part, name in ((self.roi_head, 'ensembling'), (self.roi_head.bbox_head, 'set_vocabulary')):
             if not hasattr(part, name):
                 raise TypeError(f'{type(part).__name__} cannot switch vocabularies: use umgclip_mm.OVStandardRoIHead '
                                 f'with umgclip_mm.OVShared2FCBBoxHead')
@@ -95,7 +95,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
         """Boxes (and masks) in the test vocabulary; with ``ensemble`` set, box scores combine the head's and the
-        frozen UMG-CLIP's region scores before NMS (see the class docstring)."""
+        frozen UMG-CLIP's scores of the boxes before NMS (see the class docstring)."""
         self.activate_vocabulary('test')
         feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         x = self.pyramid(feats)
@@ -106,7 +106,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
         if self.ensemble is None:
             results_list = self.roi_head.predict(x, rpn_results_list, batch_data_samples, rescale=rescale)
         else:
-            with self.roi_head.rescoring(partial(self.oov_scores, feats, 'region')):
+            with self.roi_head.ensembling(partial(self.apply_ensemble, feats, 'region')):
                 results_list = self.roi_head.predict(x, rpn_results_list, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results_list)
 

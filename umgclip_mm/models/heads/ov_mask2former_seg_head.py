@@ -12,7 +12,7 @@ class OVMask2FormerSegHead(OVMask2FormerHead):
     under mmseg's runner: ``loss`` takes mmseg's ``SegDataSample`` batch, turns each label map into one mask per
     class present (mmseg's ``Mask2FormerHead._seg_data_to_instance_data``, pixels at ``ignore_index`` in no mask)
     and computes Mask2Former's losses. Every class of a semantic vocabulary is a "thing" here (no panoptic merge).
-    Prediction is the segmentor's (:class:`OVEncoderDecoder`), which adds the out-of-vocabulary branch.
+    Prediction is the segmentor's (:class:`OVEncoderDecoder`), which adds the ensemble.
 
     Args:
         ignore_index (int): Label of unlabelled pixels (255; 65535 for 16-bit label maps).

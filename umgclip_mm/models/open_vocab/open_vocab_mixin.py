@@ -1,5 +1,5 @@
 """OpenVocabMixin: what every open-vocabulary task model shares (frozen UMG-CLIP, vocabularies, text classifier
-weights, out-of-vocabulary branch)."""
+weights, the ensemble)."""
 import copy
 from typing import Optional, Tuple
 
@@ -29,7 +29,7 @@ class OpenVocabMixin(FrozenCLIPMixin):
     - ``train_vocab`` / ``test_vocab``: :class:`~umgclip_mm.vocabulary.Vocabulary` of training and prediction;
       :meth:`set_test_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
     - ``vocab_encoder``: the shared :class:`VocabularyEncoder` (class embeddings, cached).
-    - ``ensemble``: the shared :class:`OOVScorer`, or ``None`` (branch off).
+    - ``ensemble``: the shared :class:`OOVEnsemble`, or ``None`` (ensemble off).
     - ``neck`` (optional, :meth:`init_neck`): the frozen tower's feature maps to the pyramid the head reads
       (:meth:`pyramid`).
     """
@@ -44,12 +44,12 @@ class OpenVocabMixin(FrozenCLIPMixin):
             test_vocab (optional): Vocabulary spec of prediction (default: ``train_vocab``).
             vocab_encoder (dict, optional): :class:`VocabularyEncoder` config (templates, cache_dir); the type
                 defaults to it.
-            ensemble (dict, optional): :class:`OOVScorer` config (alpha, beta), the type defaulting to it; ``None``
-                turns the out-of-vocabulary branch off.
+            ensemble (dict, optional): :class:`OOVEnsemble` config (alpha, beta), the type defaulting to it; ``None``
+                turns the ensemble off.
         """
         self.init_frozen_clip(clip)
         self.vocab_encoder = MODELS.build(with_default_type(vocab_encoder, 'umgclip_mm.VocabularyEncoder'))
-        self.ensemble = None if ensemble is None else MODELS.build(with_default_type(ensemble, 'umgclip_mm.OOVScorer'))
+        self.ensemble = None if ensemble is None else MODELS.build(with_default_type(ensemble, 'umgclip_mm.OOVEnsemble'))
         self.train_vocab = build_vocabulary(train_vocab)
         if self.train_vocab is None:
             raise ValueError(f'{type(self).__name__} needs train_vocab, the classes it is trained on')
@@ -100,9 +100,9 @@ class OpenVocabMixin(FrozenCLIPMixin):
         """``[C]`` bool: which test-vocabulary classes the training vocabulary has."""
         return torch.tensor(self.test_vocab.seen_mask(self.train_vocab))
 
-    def oov_scores(self, feats: dict, level: str, items, in_vocab_logits: Tensor) -> Tensor:
+    def apply_ensemble(self, feats: dict, level: str, items, in_vocab_logits: Tensor) -> Tensor:
         """The head's logits (test vocabulary) ensembled with the frozen model's scores of the same ``items``
-        (see :class:`OOVScorer`); unchanged when the branch is off."""
+        (see :class:`OOVEnsemble`); unchanged when the ensemble is off."""
         if self.ensemble is None:
             return in_vocab_logits
         return self.ensemble(self.clip, feats, level, items, in_vocab_logits, self.class_embeds('test'),

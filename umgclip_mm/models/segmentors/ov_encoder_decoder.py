@@ -25,8 +25,8 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
     mmdet's Mask2Former pixel decoder and masked-attention decoder, queries scored against the class text
     embeddings), trained on ``train_vocab`` (e.g. COCO-Stuff's 171 classes) from label maps. Prediction is
     MaskFormer's semantic inference in ``test_vocab`` (:func:`semantic_probs`: class probabilities times mask
-    probabilities, summed over queries), after FC-CLIP's out-of-vocabulary branch (``ensemble``, the shared
-    :class:`OOVScorer` on the masks of the same forward pass). The same parts as :class:`OVMask2Former`; only the
+    probabilities, summed over queries), after FC-CLIP's ensemble (``ensemble``, the shared
+    :class:`OOVEnsemble` on the masks of the same forward pass). The same parts as :class:`OVMask2Former`; only the
     supervision (label maps) and the post-processing differ. mmseg's ``EncoderDecoder`` supplies ``predict``,
     ``slide_inference`` (``test_cfg=dict(mode='slide', crop_size=..., stride=...)``) and ``postprocess_result``.
 
@@ -37,7 +37,7 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
         test_vocab (optional): Vocabulary spec of prediction (default: ``train_vocab``).
         neck (dict, optional): Neck on the tower's feature maps; ``in_channels`` defaults to the tower width.
         vocab_encoder (dict, optional): :class:`VocabularyEncoder` config (``templates``, ``cache_dir``).
-        ensemble (dict, optional): :class:`OOVScorer` config; ``None`` turns the branch off.
+        ensemble (dict, optional): :class:`OOVEnsemble` config; ``None`` turns the ensemble off.
         train_cfg (dict, optional): Mask2Former's (assigner, sampler, points), given to the head.
         test_cfg (dict, optional): mmseg's: ``mode`` (``'whole'`` or ``'slide'``), ``crop_size``, ``stride``.
         data_preprocessor (dict, optional): mmseg's ``SegDataPreProcessor`` config (CLIP mean and std).
@@ -91,7 +91,7 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
         feats = self.clip_features(inputs, with_dense=self.ensemble is not None)
         samples = [SegDataSample(metainfo=meta) for meta in batch_img_metas]
         all_cls, all_masks = self.decode_head(self.pyramid(feats), samples)
-        mask_cls = self.oov_scores(feats, 'mask', list(all_masks[-1]), all_cls[-1])
+        mask_cls = self.apply_ensemble(feats, 'mask', list(all_masks[-1]), all_cls[-1])
         masks = F.interpolate(all_masks[-1], size=inputs.shape[2:], mode='bilinear', align_corners=self.align_corners)
         return semantic_probs(mask_cls, masks)
 

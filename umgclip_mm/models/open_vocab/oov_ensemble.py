@@ -1,8 +1,11 @@
-"""OOVScorer: the frozen UMG-CLIP's own class scores of predicted masks or boxes, ensembled with a task head's."""
+"""OOVEnsemble: the frozen UMG-CLIP's own class scores of predicted masks or boxes, ensembled with a task head's."""
+import logging
+import warnings
 from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -43,8 +46,8 @@ def geometric_ensemble(in_vocab_logits: Tensor, oov_logits: Tensor, seen: Tensor
 
 
 @MODELS.register_module()
-class OOVScorer(BaseModule):
-    """The out-of-vocabulary branch every open-vocabulary task model calls (FC-CLIP, F-VLM).
+class OOVEnsemble(BaseModule):
+    """The ensemble every open-vocabulary task model calls at prediction (FC-CLIP, F-VLM).
 
     Each predicted mask (``level='mask'``) or box (``level='region'``) pools the frozen UMG-CLIP's dense features
     from the same forward pass (:meth:`UMGCLIP.pool`: mask pooling or RoIAlign, then the tower's final norm and
@@ -65,7 +68,7 @@ class OOVScorer(BaseModule):
         super().__init__(init_cfg)
         for name, value in (('alpha', alpha), ('beta', beta)):
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f'OOVScorer: {name} must be in [0, 1], got {value}')
+                raise ValueError(f'OOVEnsemble: {name} must be in [0, 1], got {value}')
         self.alpha, self.beta, self.mask_threshold = alpha, beta, mask_threshold
 
     def logits(self, clip: torch.nn.Module, feats: dict, level: str, items: List[Tensor],
@@ -95,3 +98,20 @@ class OOVScorer(BaseModule):
         shape = in_vocab_logits.shape[:-1]
         return geometric_ensemble(in_vocab_logits, oov.view(*shape, -1), seen, self.alpha, self.beta,
                                   covered.view(shape))
+
+
+@MODELS.register_module(name='OOVScorer')
+def build_deprecated_oov_scorer(**kwargs) -> OOVEnsemble:
+    """Deprecated config key ``type='umgclip_mm.OOVScorer'`` (published configs): builds an :class:`OOVEnsemble`
+    with the same arguments and warns.
+
+    Args:
+        **kwargs: What :class:`OOVEnsemble` takes.
+
+    Returns:
+        OOVEnsemble: The ensemble.
+    """
+    message = "type='umgclip_mm.OOVScorer' is deprecated: write type='umgclip_mm.OOVEnsemble' (the same arguments)"
+    warnings.warn(message, DeprecationWarning, stacklevel=2)
+    print_log(message, logger='current', level=logging.WARNING)
+    return OOVEnsemble(**kwargs)
