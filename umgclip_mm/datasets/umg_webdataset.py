@@ -1,17 +1,13 @@
 """UMGWebDataset: UMG-41M's own layout, one JSON beside each image, streamed from tar shards or folders."""
-import contextlib
 import glob
 import itertools
 import json
-import math
 import multiprocessing
 import os
 import os.path as osp
 import random
-import re
-import tarfile
 from multiprocessing.context import get_spawning_popen
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import Compose
@@ -20,136 +16,12 @@ from mmengine.logging import print_log
 from torch.utils.data import IterableDataset, get_worker_info
 
 from umgclip_mm.registry import DATASETS
+from .loader_workers import resume_plan, worker_quotas
 from .samplers import sample_seed
 from .skip_report import SKIPS
-
-IMAGE_EXTS = ('jpg', 'jpeg', 'png', 'webp', 'bmp')
-# webdataset's rule: a member's key is its path up to the first dot of its file name, the rest is its extension
-_KEY_EXT = re.compile(r'^((?:.*/|)[^.]+)[.]([^/]*)$')
-
-
-def umg41m_record(meta: dict) -> dict:
-    """Map one per-image JSON of the released UMG-41M to our record (docs/data_format.md).
-
-    The release's field names are not published. This function is the one place to adapt once the real files are
-    at hand; it accepts our own field names and these aliases: ``caption`` (a string) for ``captions``,
-    ``objects`` for ``regions``, ``segments`` for ``masks``, ``box`` for ``bbox``, ``caption`` / ``tag`` (strings)
-    inside items. ``height``/``width`` may be absent (they are then read off the decoded image).
-    """
-    def texts(d, plural, singular):
-        value = d.get(plural, d.get(singular, []))
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def item(d, geometry):
-        out = dict(captions=texts(d, 'captions', 'caption'), tags=texts(d, 'tags', 'tag'))
-        if geometry == 'bbox':
-            out['bbox'] = d.get('bbox', d.get('box'))
-        else:
-            out['segmentation'] = d.get('segmentation', d.get('mask'))
-        return out
-
-    return dict(height=meta.get('height'), width=meta.get('width'), captions=texts(meta, 'captions', 'caption'),
-                tags=texts(meta, 'tags', 'tag'),
-                regions=[item(r, 'bbox') for r in meta.get('regions', meta.get('objects', [])) or []],
-                masks=[item(m, 'segmentation') for m in meta.get('masks', meta.get('segments', [])) or []])
-
-
-def _remote(url: str) -> bool:
-    return '://' in url or url.startswith('pipe:')
-
-
-def tar_samples(url: str, lazy: bool = True) -> Iterator[Tuple[str, Dict[str, object]]]:
-    """The samples of one tar shard, in order: ``(key, {extension: data})`` for each run of members sharing a key
-    (webdataset's grouping; ``__*__`` meta members are ignored).
-
-    For a local uncompressed ``.tar`` with ``lazy`` only the 512-byte headers are read and each ``data`` is a
-    ``(path, offset, size)`` reference (:func:`read_member` reads it); otherwise (remote URLs through
-    ``webdataset.gopen``, compressed tars) the bytes. A shard that is truncated or not a tar is logged (reason
-    ``'broken tar'``, with the shard and how many samples it gave) and ends early; its last, incomplete sample is
-    dropped.
-    """
-    name = osp.basename(url)
-    local = not _remote(url)
-    seekable = lazy and local and url.endswith('.tar')
-    count, key, group = 0, None, {}
-    try:
-        with contextlib.ExitStack() as stack:
-            if seekable:
-                size = os.path.getsize(url)
-                tar = stack.enter_context(tarfile.open(url, mode='r:'))
-            else:
-                if local:
-                    stream = stack.enter_context(open(url, 'rb'))
-                else:
-                    from webdataset.gopen import gopen
-                    stream = stack.enter_context(gopen(url, 'rb'))
-                tar = stack.enter_context(tarfile.open(fileobj=stream, mode='r|*'))
-            while True:
-                member = tar.next()
-                if member is None:
-                    if seekable and size - tar.offset < 2 * tarfile.BLOCKSIZE:  # no end-of-archive blocks
-                        raise tarfile.ReadError(f'truncated: the file ends at byte {size}, within or right after '
-                                                f'the member header at byte {tar.offset}')
-                    break
-                tar.members = []  # headers are not kept: shards may hold 100k members
-                if not member.isfile():
-                    continue
-                match = _KEY_EXT.match(member.name)
-                if match is None or osp.basename(match.group(1)).startswith('__'):
-                    continue
-                if seekable and member.offset_data + member.size > size:
-                    raise tarfile.ReadError(f'member {member.name} ends at byte {member.offset_data + member.size} '
-                                            f'but the file has {size} bytes (truncated)')
-                if match.group(1) != key:
-                    if group:
-                        count += 1
-                        yield key, group
-                    key, group = match.group(1), {}
-                ext = match.group(2).lower()
-                group[ext] = (url, member.offset_data, member.size) if seekable else tar.extractfile(member).read()
-    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
-        SKIPS('broken tar', name, f'{err}; {count} sample(s) read, the rest of the shard is skipped')
-        return
-    if group:
-        yield key, group
-
-
-def read_member(data) -> bytes:
-    """The bytes of a member: ``data`` as :func:`tar_samples` gives it (bytes, or a ``(path, offset, size)``
-    reference into a local tar), or a plain file path."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        with open(data, 'rb') as f:
-            return f.read()
-    path, offset, size = data
-    with open(path, 'rb') as f:
-        f.seek(offset)
-        out = f.read(size)
-    if len(out) != size:
-        raise ValueError(f'{osp.basename(path)}: member at byte {offset} has {len(out)} of its {size} bytes')
-    return out
-
-
-def worker_quotas(num_rank: int, num_workers: int, batch_size: Optional[int] = None) -> List[int]:
-    """How many samples each data loader worker of a rank yields per pass, ``num_rank`` in all: equal shares (the
-    first ``num_rank % num_workers`` one more), or whole batches of ``batch_size`` (then ``num_rank`` is a multiple
-    of it)."""
-    unit = batch_size or 1
-    blocks = num_rank // unit
-    return [(blocks // num_workers + (w < blocks % num_workers)) * unit for w in range(num_workers)]
-
-
-def loader_order(batches: Sequence[int]) -> List[int]:
-    """The worker each batch of one pass comes from, in the order torch's ``DataLoader`` hands them out: round
-    robin from worker 0, passing over workers that have finished their share (``batches[w]`` batches each)."""
-    left, order = list(batches), []
-    while any(left):
-        for w in range(len(left)):
-            if left[w]:
-                left[w] -= 1
-                order.append(w)
-    return order
+from .tar_shards import (IMAGE_EXTS, count_samples, expand_shards, is_remote, join_root, read_member,
+                         read_shard_index, tar_samples)
+from .umg41m_record import umg41m_record
 
 
 @DATASETS.register_module()
@@ -215,13 +87,13 @@ class UMGWebDataset(IterableDataset):
         self.test_mode = test_mode
         self.batch_size = batch_size
         self.seed = seed
-        index = self._read_index(self._join(data_root, shard_index)) if shard_index else None
+        index = read_shard_index(join_root(data_root, shard_index)) if shard_index else None
         if urls is None:
             if index is None:
                 raise ValueError('UMGWebDataset needs urls= (tar shards or a folder) or shard_index=')
             urls = list(index)
         urls = [urls] if isinstance(urls, str) else list(urls)
-        urls = [self._join(data_root, u) for u in urls]
+        urls = [join_root(data_root, u) for u in urls]
         self.folder = len(urls) == 1 and osp.isdir(urls[0])
         if self.folder:
             self.units = sorted(glob.glob(osp.join(urls[0], '**', '*.json'), recursive=True))
@@ -229,7 +101,7 @@ class UMGWebDataset(IterableDataset):
             if not self.units:
                 raise FileNotFoundError(f'UMGWebDataset: no .json files under {urls[0]}')
         else:
-            self.units = self._expand(urls)
+            self.units = expand_shards(urls)
         self.metainfo = dict(layout='folder' if self.folder else 'tar')
         self.num_samples, how = self._epoch_length(num_samples, index, count_shards)
         self._check_length()
@@ -242,44 +114,6 @@ class UMGWebDataset(IterableDataset):
         self._streams = {}  # per worker: its sample stream, or where to start it (kept across passes)
 
     # ---------------------------------------------------------------------------------------------- set-up
-    @staticmethod
-    def _join(data_root: str, path: str) -> str:
-        return path if osp.isabs(path) or _remote(path) or not data_root else osp.join(data_root, path)
-
-    @staticmethod
-    def _expand(urls: List[str]) -> List[str]:
-        from webdataset.shardlists import expand_urls  # webdataset's own: {000..099}, '::' lists, ${WDS_VAR}
-        shards, missing = [], []
-        for url in urls:
-            for u in expand_urls(url):
-                if _remote(u):
-                    shards.append(u)
-                elif any(c in u for c in '*?['):
-                    found = sorted(glob.glob(u))
-                    shards += found
-                    missing += [] if found else [u]
-                elif osp.isfile(u):
-                    shards.append(u)
-                else:
-                    missing.append(u)
-        if missing or not shards:
-            raise FileNotFoundError(f'WebDataset shards not found: {missing or urls}. Give .tar shards (globs and '
-                                    '{000..999} patterns allowed) or one folder of json+image pairs; '
-                                    'tools/dataset_converters/umg2wds.py writes shards from UMG JSON-lines.')
-        return shards
-
-    @staticmethod
-    def _read_index(path: str) -> Dict[str, int]:
-        """``{shard path: sample count}`` from a wids-style shard index."""
-        try:
-            with open(path, encoding='utf-8') as f:
-                shardlist = json.load(f)['shardlist']
-            folder = osp.dirname(path)
-            return {UMGWebDataset._join(folder, s['url']): int(s['nsamples']) for s in shardlist}
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise ValueError(f'shard_index {path}: {err!r}. It must be JSON with "shardlist": [{{"url": ..., '
-                             '"nsamples": ...}}] (tools/dataset_converters/umg2wds.py writes one).') from err
-
     def _epoch_length(self, num_samples, index, count_shards) -> Tuple[int, str]:
         if num_samples is not None:
             return int(num_samples), 'given as num_samples'
@@ -292,23 +126,18 @@ class UMGWebDataset(IterableDataset):
                 raise ValueError(f'shard_index lists no count for {missing[:3]} ({len(missing)} shard(s)); '
                                  're-write it with tools/dataset_converters/umg2wds.py, or give num_samples=')
             return sum(norm[osp.normpath(u)] for u in self.units), 'from shard_index'
-        remote = [u for u in self.units if _remote(u)]
+        remote = [u for u in self.units if is_remote(u)]
         if remote:
             raise ValueError(f'UMGWebDataset cannot count the samples of remote shards ({remote[0]}, ...): give '
                              'num_samples= (the epoch length) or shard_index=')
         if len(self.units) <= count_shards:
-            return sum(self.count(u) for u in self.units), f'counted in the headers of all {len(self.units)} tars'
+            return sum(count_samples(u) for u in self.units), f'counted in the headers of all {len(self.units)} tars'
         count_shards = max(1, count_shards)
         picked = [self.units[round(i * (len(self.units) - 1) / max(1, count_shards - 1))] for i in range(count_shards)]
-        mean = sum(self.count(u) for u in picked) / count_shards
+        mean = sum(count_samples(u) for u in picked) / count_shards
         return int(round(mean * len(self.units))), (
             f'ESTIMATED from the headers of {count_shards} of {len(self.units)} tars, {mean:.1f} samples each; give '
             'num_samples= or shard_index= for an exact count')
-
-    @staticmethod
-    def count(url: str) -> int:
-        """Samples (runs of members sharing a key) in one local tar, from its headers only."""
-        return sum(1 for _ in tar_samples(url, lazy=True))
 
     def _check_length(self):
         _, world = get_dist_info()
@@ -470,21 +299,6 @@ class UMGWebDataset(IterableDataset):
             raise ValueError('UMGWebDataset.skip: a test_mode data set reads its data once and cannot resume')
         self._shared[:] = [self._shared[0] + 1, num_samples // batch_size, batch_size]
 
-    @staticmethod
-    def _resume_plan(quotas: List[int], num_batches: int, bs: int) -> Tuple[int, int, List[int]]:
-        """Where the workers stand after :meth:`skip`: ``(rotation, full, in_pass)``: ``full`` passes done, worker
-        ``w`` has given ``in_pass[w]`` samples of the pass in progress, and the loader, which hands out the rest of
-        that pass from worker 0, would next have taken a batch from worker ``rotation``."""
-        batches = [math.ceil(q / bs) for q in quotas]
-        full, done = divmod(num_batches, sum(batches))
-        order = loader_order(batches)
-        served = [0] * len(quotas)
-        for w in order[:done]:
-            served[w] += 1
-        in_pass = [min(s * bs, q) for s, q in zip(served, quotas)]
-        rotation = (order[done - 1] + 1) % len(quotas) if done else 0
-        return rotation, full, in_pass
-
     # ------------------------------------------------------------------------------------------------- iterate
     def __iter__(self) -> Iterator[dict]:
         """One pass of this worker (or of this process when the loader has no workers); see the class notes."""
@@ -510,7 +324,7 @@ class UMGWebDataset(IterableDataset):
         key = (os.getpid(), rank, world, wid, nw)
         state = self._streams.get(key)
         if state is None and request:  # the first pass after skip(): the rest of the pass in progress
-            rotation, full, in_pass = self._resume_plan(quotas, *request)
+            rotation, full, in_pass = resume_plan(quotas, *request)
             role = (wid + rotation) % nw
             remaining = quotas[role] - in_pass[role]
             if rotation:  # the rest of the pass comes from another worker's stream; its own starts with the next
