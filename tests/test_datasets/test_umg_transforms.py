@@ -221,7 +221,7 @@ def random_masks(rng, h, w, n):
 
 
 def test_rle_runs_are_the_masks_pycocotools_encodes():
-    from umgclip_mm.datasets.transforms.load_umg_annotations import RLEMasks, rle_runs
+    from umgclip_mm.datasets.transforms.rle_masks import RLEMasks, rle_runs
     rng = np.random.default_rng(0)
     for h, w in ((1, 1), (7, 5), (40, 60), (375, 500)):
         masks = [m for m in random_masks(rng, h, w, 10) if m.any()]
@@ -241,7 +241,7 @@ def test_malformed_rle_strings_are_rejected_not_decoded(counts):
     """Truncated, empty, mid-run or overflowing strings: pycocotools decodes some of them from uninitialised memory;
     the run lengths must sum to the image exactly."""
     from umgclip_mm.datasets.skip_report import SKIPS
-    from umgclip_mm.datasets.transforms.load_umg_annotations import rle_runs
+    from umgclip_mm.datasets.transforms.rle_masks import rle_runs
     h, w = 4, 6
     good = mask_utils.encode(np.asfortranarray(square(h, w, 1, 3, 1, 4)))['counts']
     runs = rle_runs([good, counts.encode(), good], h * w)
@@ -253,7 +253,7 @@ def test_malformed_rle_strings_are_rejected_not_decoded(counts):
 
 
 def test_rle_masks_index_count_and_resize_like_the_dense_array():
-    from umgclip_mm.datasets.transforms.load_umg_annotations import RLEMasks, nearest_index, rle_runs
+    from umgclip_mm.datasets.transforms.rle_masks import RLEMasks, nearest_index, rle_runs
     rng = np.random.default_rng(1)
     h, w = 45, 70
     dense = np.stack(random_masks(rng, h, w, 9))

@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement, InstanceData
 
 from umgclip_mm.registry import TRANSFORMS
-from .load_umg_annotations import loaded_instances
+from .umg_instances import loaded_instances
 
 
 def pack_instances(instances: Optional[InstanceData], geometry: str, empty: np.ndarray,

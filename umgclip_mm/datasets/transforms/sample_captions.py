@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from umgclip_mm.registry import TRANSFORMS
-from .load_umg_annotations import loaded_instances
+from .umg_instances import loaded_instances
 
 
 @TRANSFORMS.register_module()

@@ -8,7 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import InstanceData
 
 from umgclip_mm.registry import TRANSFORMS
-from .load_umg_annotations import RLEMasks, loaded_instances
+from .rle_masks import RLEMasks
+from .umg_instances import loaded_instances
 
 
 @TRANSFORMS.register_module()
