@@ -1,5 +1,6 @@
-"""tools/dist_test.sh (two gloo processes evaluate a checkpoint on CPU), tools/slurm_train.sh and
-tools/slurm_test.sh (the srun command line they build, read off a fake ``srun`` first on PATH)."""
+"""tools/dist_test.sh (two gloo processes evaluate a checkpoint on CPU), tools/slurm_train.sh,
+tools/slurm_test.sh and the launcher they share, tools/slurm_launch.sh (the srun command line they build, read off a
+fake ``srun`` first on PATH)."""
 import os
 import os.path as osp
 import re
@@ -13,13 +14,14 @@ from conftest import REPO, run_tool
 from umgclip_mm.registry import MODELS
 
 CFG = 'configs/quickstart/pretrain_synthetic.py'
-SCRIPTS = ('tools/dist_test.sh', 'tools/slurm_train.sh', 'tools/slurm_test.sh')
+SCRIPTS = ('tools/dist_train.sh', 'tools/dist_test.sh', 'tools/slurm_train.sh', 'tools/slurm_test.sh',
+           'tools/slurm_launch.sh')
 
 
 @pytest.mark.parametrize('script', SCRIPTS)
 def test_help_and_missing_arguments(script):
     out = run_tool('bash', script, '--help')
-    assert out.stdout.startswith(('Distributed', 'Training', 'Evaluation')) and 'Usage: ' in out.stdout
+    assert out.stdout.startswith(('Distributed', 'Training', 'Evaluation', 'Any tool')) and 'Usage: ' in out.stdout
     assert 'bash ' + script in out.stdout
     # too few arguments: the usage, and a failing exit status
     proc = run_tool('bash', '-c', f'bash {script} only_one; echo "rc=$?"')
@@ -76,3 +78,11 @@ def test_slurm_test_builds_the_srun_command(fake_srun):
     assert args[1:10] == ['-p', 'part1', '--job-name=job1', '--gres=gpu:8', '--ntasks=8', '--ntasks-per-node=8',
                           '--cpus-per-task=5', '--kill-on-bad-exit=1', 'python3']  # defaults; no SRUN_ARGS
     assert args[10:] == ['-u', 'tools/test.py', CFG, 'model.pth', '--launcher=slurm', '--work-dir', 'w']
+
+
+def test_slurm_launch_runs_any_tool_and_refuses_one_that_is_not_there(fake_srun):
+    out = run_tool('bash', 'tools/slurm_launch.sh', 'analysis/benchmark.py', 'part1', 'job1', '--what', 'vocabulary',
+                   env=fake_srun)
+    assert out.stdout.splitlines()[-4:] == ['-u', 'tools/analysis/benchmark.py', '--what', 'vocabulary']
+    proc = run_tool('bash', '-c', 'bash tools/slurm_launch.sh trian.py part1 job1; echo "rc=$?"', env=fake_srun)
+    assert proc.stdout.strip() == 'rc=2' and 'there is no tools/trian.py' in proc.stderr
