@@ -78,9 +78,9 @@ def test_training_free_model_keeps_the_data_check_but_not_the_unseen_split():
     """ZeroShotSegmentor learnt no class: a metric's seen / unseen split (kept to compare with trained models) is not
     the model's, so it is not checked; the data set's classes still are."""
     from umgclip_mm.models.segmentors import ZeroShotSegmentor
-    assert ZeroShotSegmentor.trains_on_vocabulary is False
+    assert ZeroShotSegmentor.learns_vocabulary is False
     r = runner(unseen=('star', ))
-    r.model.trains_on_vocabulary = False
+    r.model.learns_vocabulary = False
     VocabularyCheckHook().before_test(r)
     r.test_loop.dataloader.dataset = dataset(['circle', 'square', 'hexagon'], STUFF)
     with pytest.raises(ValueError, match="class 2 is 'hexagon'"):

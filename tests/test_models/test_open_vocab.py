@@ -124,7 +124,8 @@ def test_text_embedding_classifier_scores_against_the_vocabulary_and_void():
     torch.manual_seed(0)
     cls = TextEmbeddingClassifier(in_dims=8, embed_dims=4, num_classes=3)
     embeds = F.normalize(torch.randn(5, 4), dim=-1)
-    cls.set_class_embeds(embeds)
+    five = build_vocabulary(['a', 'b', 'c', 'd', 'e'])
+    cls.use_vocabulary(five, embeds)
     x = torch.randn(2, 7, 8)
     logits = cls(x)
     assert logits.shape == (2, 7, 6)
@@ -133,7 +134,9 @@ def test_text_embedding_classifier_scores_against_the_vocabulary_and_void():
     torch.testing.assert_close(logits[..., 5], cls.logit_scale * q @ F.normalize(cls.void_embed, dim=0))
     assert 'class_embeds' not in cls.state_dict()
     with pytest.raises(ValueError, match=r'\[num_classes, 4\]'):
-        cls.set_class_embeds(torch.randn(3, 5))
+        cls.use_vocabulary(build_vocabulary(['a', 'b', 'c']), torch.randn(3, 5))
+    with pytest.raises(ValueError, match='5 classes in the vocabulary but 3 class embeddings'):
+        cls.use_vocabulary(five, embeds[:3])
 
 
 def test_length_sorted_trimmed_batches_equal_the_padded_path(clip):

@@ -83,12 +83,23 @@ def test_predict_and_tensor_modes_use_the_test_vocabulary(model):
     assert model.panoptic_fusion_head.num_things_classes == 6
 
 
+def test_deprecated_set_test_vocabulary_warns_and_sets_the_vocabulary(model):
+    """set_test_vocabulary, the name users may have called, still switches the test vocabulary, with a warning."""
+    old = model.test_vocab
+    try:
+        with pytest.warns(DeprecationWarning, match=r'set_vocabulary\(vocab\)'):
+            model.set_test_vocabulary(dict(thing_classes=['star'], stuff_classes=['sky', 'sea']))
+        assert model.test_vocab.names == ['star', 'sky', 'sea'] and model.test_vocab.num_things == 1
+    finally:
+        model.set_vocabulary(old)
+
+
 def test_vocabulary_switching_keeps_the_checkpoint(model):
     """Any vocabulary, same weights: the class embeddings are non-persistent and equal a direct computation."""
     keys = set(model.state_dict())
     assert not any('class_embeds' in k for k in keys)
     model.eval()
-    model.set_test_vocabulary(dict(thing_classes=['circle|disc', 'star'], stuff_classes=['sky']))
+    model.set_vocabulary(dict(thing_classes=['circle|disc', 'star'], stuff_classes=['sky']))
     with torch.no_grad():
         cls, _ = model(torch.randn(1, 3, 64, 64), samples(1), mode='tensor')
         prompts = [t.format(n) for n in ('circle', 'disc') for t in model.vocab_encoder.templates]
@@ -128,7 +139,7 @@ def test_geometric_ensemble_against_direct_computation():
 
 def test_oov_branch_changes_unseen_scores_only_through_the_frozen_model(model):
     model.eval()
-    model.set_test_vocabulary(dict(thing_classes=['circle', 'star'], stuff_classes=['sky']))
+    model.set_vocabulary(dict(thing_classes=['circle', 'star'], stuff_classes=['sky']))
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         feats = model.clip.forward_features(x)

@@ -178,9 +178,9 @@ def test_zero_shot_segmentor_loads_a_umgclip_checkpoint(zero_shot, tmp_path):
 
 def test_one_class_vocabulary_is_refused_with_the_fix(zero_shot, segmentor):
     for model in (zero_shot, segmentor):
-        model.set_test_vocabulary(['cat'])
+        model.set_vocabulary(['cat'])
         try:
             with pytest.raises(ValueError, match='at least two classes.*background'):
                 model(torch.randn(1, 3, 32, 32), seg_samples(1), mode='predict')
         finally:
-            model.set_test_vocabulary(TEST_CLASSES)
+            model.set_vocabulary(TEST_CLASSES)

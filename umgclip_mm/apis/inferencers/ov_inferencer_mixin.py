@@ -104,9 +104,9 @@ class OVInferencerMixin:
         things, stuff = entries(texts), entries(stuff_texts)
         if self.task == 'panoptic':
             vocabulary_entries(','.join(things + stuff))  # no class twice across the two
-            self.model.set_test_vocabulary(dict(thing_classes=things, stuff_classes=stuff))
+            self.model.set_vocabulary(dict(thing_classes=things, stuff_classes=stuff))
         else:
-            self.model.set_test_vocabulary(things + stuff)
+            self.model.set_vocabulary(things + stuff)
         self._sync_visualizer()
 
     @property

@@ -82,7 +82,7 @@ class VocabularyCheckHook(Hook):
             check_dataset_vocabulary(model.test_vocab, loop.dataloader.dataset, f'{what}_dataloader.dataset')
         # a training-free model (ZeroShotSegmentor) learnt no class: every class is unseen to it, and a metric's
         # seen / unseen split is only there to compare it with trained models on the same data
-        if self.check_metrics and getattr(model, 'trains_on_vocabulary', True):
+        if self.check_metrics and getattr(model, 'learns_vocabulary', True):
             check_unseen_lists(model.train_vocab, model.test_vocab, loop.evaluator, f'{what}_evaluator')
 
     def before_val(self, runner) -> None:

@@ -51,7 +51,7 @@ def load_umgclip_checkpoint(module: torch.nn.Module, state_dict: dict, prefix: s
 class ZeroShotClassifier(OpenVocabMixin, BaseModel):
     """Zero-shot recognition with a frozen UMG-CLIP: each image (level ``'image'``), each given box (``'region'``,
     as ``encode_regions``) and each given mask (``'mask'``, as ``encode_masks``) is scored against the class
-    prototypes of ``vocab`` (per class, the normalised mean over templates and synonyms of the text embeddings, from
+    embeddings of ``vocab`` (per class, the normalised mean over templates and synonyms of the text embeddings, from
     the shared :class:`VocabularyEncoder` and its cache) at the model's temperature. One pass of the image tower
     serves every level.
 
@@ -69,7 +69,7 @@ class ZeroShotClassifier(OpenVocabMixin, BaseModel):
             curated names of ImageNet-1k's labels).
         vocab_encoder (dict, optional): :class:`VocabularyEncoder` options; ``templates`` defaults to
             ``'openai_imagenet'`` (CLIP's 80 ImageNet prompts), any list works; ``cache_dir`` keeps the
-            prototypes on disk across runs.
+            class embeddings on disk across runs.
         levels (str | Sequence[str]): Any of ``'image'``, ``'region'``, ``'mask'``.
         data_preprocessor (dict, optional): Defaults to CLIP's mean/std with BGR -> RGB (mmcv loads BGR).
         init_cfg (dict, optional): Unused (the weights come with ``clip``).
@@ -95,13 +95,13 @@ class ZeroShotClassifier(OpenVocabMixin, BaseModel):
         self.init_open_vocab(clip, vocab, vocab_encoder=vocab_encoder)
         self.register_load_state_dict_pre_hook(load_umgclip_checkpoint)
 
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Nothing to point: the prototypes are used as they come."""
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Nothing to hand on: the class embeddings are used as they come."""
 
     def logits(self, inputs: Tensor, data_samples: Optional[List[BaseDataElement]] = None) -> Dict[str, List]:
-        """Per level, per image, ``[K_i, C]`` scaled cosine similarities to the class prototypes
-        (``logit_scale * embed @ prototypes.T``; ``K_i = 1`` at image level)."""
-        prototypes = self.activate_vocabulary('test')
+        """Per level, per image, ``[K_i, C]`` scaled cosine similarities to the class embeddings
+        (``logit_scale * embed @ class_embeds.T``; ``K_i = 1`` at image level)."""
+        class_embeds = self._switch_vocabulary('test')
         scale = self.clip.get_logit_scale().detach()
         feats = self.clip_features(inputs, with_dense=self.levels != ('image', ))
         out = {}
@@ -120,7 +120,7 @@ class ZeroShotClassifier(OpenVocabMixin, BaseModel):
                 with torch.no_grad():
                     pooled, _ = self.clip.pool(level, feats, items)
                 embeds = list(pooled.split([0 if x is None else len(x) for x in items]))
-            out[level] = [scale * e @ prototypes.t().to(e) for e in embeds]
+            out[level] = [scale * e @ class_embeds.t().to(e) for e in embeds]
         return out
 
     def forward(self, inputs: Tensor, data_samples: Optional[List[BaseDataElement]] = None,

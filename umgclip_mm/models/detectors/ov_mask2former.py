@@ -78,7 +78,7 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
             self.panoptic_fusion_head = MODELS.build(
                 dict(copy.deepcopy(dict(panoptic_fusion_head)), test_cfg=test_cfg, **counts))
         for part in (self.panoptic_head, self.panoptic_fusion_head):
-            if not hasattr(part, 'set_vocabulary'):
+            if not hasattr(part, 'use_vocabulary'):
                 raise TypeError(f'{type(part).__name__} cannot switch vocabularies: use umgclip_mm.OVMask2FormerHead '
                                 f'and umgclip_mm.OVMaskFormerFusionHead')
         self.train_cfg = train_cfg
@@ -95,10 +95,10 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
         """Classes of the active vocabulary."""
         return self.panoptic_head.num_classes
 
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Point the head and the fusion head at ``vocab``."""
-        self.panoptic_head.set_vocabulary(class_embeds, vocab.num_things)
-        self.panoptic_fusion_head.set_vocabulary(vocab.num_things, len(vocab) - vocab.num_things)
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Hand ``vocab`` and its class embeddings to the head and the fusion head."""
+        self.panoptic_head.use_vocabulary(vocab, class_embeds)
+        self.panoptic_fusion_head.use_vocabulary(vocab, class_embeds)
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         """The neck's pyramid of the frozen tower's feature maps."""
@@ -106,14 +106,14 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Mask2Former's losses against the training vocabulary."""
-        self.activate_vocabulary('train')
+        self._switch_vocabulary('train')
         return self.panoptic_head.loss(self.extract_feat(batch_inputs), batch_data_samples)
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
         """Panoptic, instance and semantic results (``pred_panoptic_seg``, ``pred_instances``, ``pred_sem_seg``, per
         ``test_cfg``'s ``*_on``) in the test vocabulary; with ``ensemble``
         set, class scores combine the head's and the frozen UMG-CLIP's (see the class docstring)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         clip_feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         mask_cls, mask_pred = self.panoptic_head.predict(self.pyramid(clip_feats), batch_data_samples)
         mask_cls = self.apply_ensemble(clip_feats, 'mask', list(mask_pred), mask_cls)
@@ -129,5 +129,5 @@ class OVMask2Former(OpenVocabMixin, MaskFormer):
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: Optional[SampleList] = None) -> Tuple[List[Tensor]]:
         """``tensor`` mode: the head's per-layer class logits and mask logits (test vocabulary)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         return self.panoptic_head.forward(self.extract_feat(batch_inputs), batch_data_samples)

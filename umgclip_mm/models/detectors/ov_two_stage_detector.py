@@ -72,7 +72,7 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
                                          num_classes=len(self.train_vocab))
             self.roi_head = MODELS.build(dict(roi_head, train_cfg=train_cfg.get('rcnn'),
                                               test_cfg=test_cfg.get('rcnn')))
-        for part, name in ((self.roi_head, 'ensembling'), (self.roi_head.bbox_head, 'set_vocabulary')):
+        for part, name in ((self.roi_head, 'ensembling'), (self.roi_head.bbox_head, 'use_vocabulary')):
             if not hasattr(part, name):
                 raise TypeError(f'{type(part).__name__} cannot switch vocabularies: use umgclip_mm.OVStandardRoIHead '
                                 f'with umgclip_mm.OVShared2FCBBoxHead')
@@ -80,9 +80,9 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
         self.test_cfg = test_cfg
         self.log_parameter_counts()
 
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Point the box head at ``vocab`` (the mask head is class-agnostic)."""
-        self.roi_head.bbox_head.set_vocabulary(class_embeds)
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Hand ``vocab`` and its class embeddings to the box head (the mask head is class-agnostic)."""
+        self.roi_head.bbox_head.use_vocabulary(vocab, class_embeds)
 
     def extract_feat(self, batch_inputs: Tensor):
         """The neck's pyramid of the frozen tower's feature maps."""
@@ -90,13 +90,13 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """mmdet's RPN and RoI losses against the training vocabulary."""
-        self.activate_vocabulary('train')
+        self._switch_vocabulary('train')
         return super().loss(batch_inputs, batch_data_samples)
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
         """Boxes (and masks) in the test vocabulary; with ``ensemble`` set, box scores combine the head's and the
         frozen UMG-CLIP's scores of the boxes before NMS (see the class docstring)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         x = self.pyramid(feats)
         if batch_data_samples[0].get('proposals', None) is None:
@@ -112,5 +112,5 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: Optional[SampleList] = None) -> tuple:
         """``tensor`` mode: mmdet's (RPN and RoI head outputs, test vocabulary)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         return super()._forward(batch_inputs, batch_data_samples)

@@ -3,6 +3,7 @@ from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary
 
 from ..open_vocab import TextEmbeddingClassifier
 
@@ -13,7 +14,7 @@ class OVShared2FCBBoxHead(Shared2FCBBoxHead):
 
     The linear ``fc_cls`` becomes a :class:`TextEmbeddingClassifier`: each RoI feature is projected into the
     UMG-CLIP joint space and scored by scaled cosine similarity against the class text embeddings of the current
-    vocabulary (set by the detector with :meth:`set_vocabulary`) and a learnable background embedding, which comes
+    vocabulary (set by the detector with :meth:`use_vocabulary`) and a learnable background embedding, which comes
     last, where mmdet's heads keep the background. Box regression is class-agnostic, so no weight depends on the
     vocabulary: one checkpoint detects any list of classes. Sampling, targets, losses and NMS are mmdet's.
 
@@ -37,7 +38,8 @@ class OVShared2FCBBoxHead(Shared2FCBBoxHead):
             self.init_cfg = [c for c in self.init_cfg
                              if not (isinstance(c.get('override'), dict) and c['override'].get('name') == 'fc_cls')]
 
-    def set_vocabulary(self, class_embeds: Tensor) -> None:
-        """Classify against ``class_embeds`` ``[C, D]`` (L2-normalised text embeddings); background is ``C``."""
-        self.fc_cls.set_class_embeds(class_embeds)
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Classify against ``vocab``'s ``class_embeds`` ``[C, D]`` (L2-normalised text embeddings); background is
+        ``C``."""
+        self.fc_cls.use_vocabulary(vocab, class_embeds)
         self.num_classes = len(class_embeds)

@@ -4,6 +4,7 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary
 
 from ..open_vocab import TextEmbeddingClassifier
 
@@ -14,7 +15,7 @@ class OVMask2FormerHead(Mask2FormerHead):
 
     mmdet's ``Mask2FormerHead`` with its linear ``cls_embed`` replaced by a :class:`TextEmbeddingClassifier`: each
     query is projected into the UMG-CLIP joint space and scored against the text embeddings of the current
-    vocabulary (set by the detector with :meth:`set_vocabulary`) and a learnable void embedding, the "no object"
+    vocabulary (set by the detector with :meth:`use_vocabulary`) and a learnable void embedding, the "no object"
     class. No parameter depends on the vocabulary, so one checkpoint serves any vocabulary: ``num_things_classes``,
     ``num_stuff_classes`` and the classification loss's class weight (``1`` per class, ``void_weight`` for void)
     follow the vocabulary that is set. Everything else (pixel decoder, masked-attention decoder, Hungarian matching,
@@ -40,12 +41,12 @@ class OVMask2FormerHead(Mask2FormerHead):
         self.void_weight = void_weight
         self.cls_embed = TextEmbeddingClassifier(self.decoder_embed_dims, embed_dims, num_classes, logit_scale)
 
-    def set_vocabulary(self, class_embeds: Tensor, num_things: int) -> None:
-        """Classify against ``class_embeds`` ``[C, D]`` (L2-normalised text embeddings, the ``num_things`` thing
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Classify against ``vocab``'s ``class_embeds`` ``[C, D]`` (L2-normalised text embeddings, its thing
         classes first)."""
-        self.cls_embed.set_class_embeds(class_embeds)
-        self.num_things_classes = num_things
-        self.num_stuff_classes = len(class_embeds) - num_things
+        self.cls_embed.use_vocabulary(vocab, class_embeds)
+        self.num_things_classes = vocab.num_things
+        self.num_stuff_classes = len(class_embeds) - vocab.num_things
         self.num_classes = len(class_embeds)
         self.class_weight = [1.0] * self.num_classes + [self.void_weight]
         self.loss_cls.class_weight = self.class_weight

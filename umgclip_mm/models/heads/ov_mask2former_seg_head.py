@@ -1,7 +1,11 @@
 """OVMask2FormerSegHead: the open-vocabulary Mask2Former head trained from semantic label maps (mmseg's way)."""
+import dataclasses
+
 from mmseg.models.decode_heads.mask2former_head import Mask2FormerHead as SegMask2FormerHead
+from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary
 
 from .ov_mask2former_head import OVMask2FormerHead
 
@@ -28,3 +32,8 @@ class OVMask2FormerSegHead(OVMask2FormerHead):
         super().__init__(**kwargs)
         self.ignore_index = ignore_index
         self.align_corners = align_corners
+
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Classify against ``vocab``'s ``class_embeds``, every class a "thing" (no stuff merge in semantic
+        segmentation)."""
+        super().use_vocabulary(dataclasses.replace(vocab, num_things=len(vocab)), class_embeds)

@@ -9,6 +9,7 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary
 
 
 def semantic_probs(mask_cls: Tensor, mask_pred: Tensor) -> Tensor:
@@ -26,7 +27,7 @@ def semantic_probs(mask_cls: Tensor, mask_pred: Tensor) -> Tensor:
 @MODELS.register_module()
 class OVMaskFormerFusionHead(MaskFormerFusionHead):
     """mmdet's ``MaskFormerFusionHead`` (panoptic and instance post-processing of mask classification) for a
-    vocabulary that changes: the open-vocabulary model calls :meth:`set_vocabulary` whenever it switches between its
+    vocabulary that changes: the open-vocabulary model calls :meth:`use_vocabulary` whenever it switches between its
     training and test vocabularies, instead of setting class counts from outside.
 
     It adds what mmdet leaves out, semantic output (``test_cfg.semantic_on``): :func:`semantic_probs` at the
@@ -39,11 +40,12 @@ class OVMaskFormerFusionHead(MaskFormerFusionHead):
             initial vocabulary's.
     """
 
-    def set_vocabulary(self, num_things: int, num_stuff: int) -> None:
-        """Post-process for ``num_things`` thing classes followed by ``num_stuff`` stuff classes (void last)."""
-        self.num_things_classes = num_things
-        self.num_stuff_classes = num_stuff
-        self.num_classes = num_things + num_stuff
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Post-process for ``vocab``'s thing classes followed by its stuff classes (void last); the class
+        embeddings are the head's business."""
+        self.num_things_classes = vocab.num_things
+        self.num_stuff_classes = len(vocab) - vocab.num_things
+        self.num_classes = len(vocab)
 
     def semantic_postprocess(self, mask_cls: Tensor, mask_pred: Tensor) -> PixelData:
         """Semantic labels ``[1, H, W]`` (as ``data`` and ``sem_seg``) of one image's ``mask_cls`` ``[Q, C + 1]`` and

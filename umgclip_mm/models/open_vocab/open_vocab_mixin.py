@@ -1,6 +1,7 @@
 """OpenVocabMixin: what every open-vocabulary task model shares (frozen UMG-CLIP, vocabularies, text classifier
 weights, the ensemble)."""
 import copy
+import warnings
 from typing import Optional, Tuple
 
 import torch
@@ -22,12 +23,17 @@ def with_default_type(cfg: Optional[dict], default: str) -> dict:
 class OpenVocabMixin(FrozenCLIPMixin):
     """Mixed into a toolbox task model (mmdet ``MaskFormer``, mmseg segmentors, mmdet detectors, mmpretrain
     classifiers) to make it open-vocabulary with a frozen UMG-CLIP. A task model adds only its head and its
-    post-processing; it calls :meth:`init_open_vocab` in its constructor and implements :meth:`on_vocabulary`.
+    post-processing; it calls :meth:`init_open_vocab` in its constructor and implements :meth:`use_vocabulary`.
+
+    Switching the vocabulary has one public verb, :meth:`set_vocabulary` (what a user calls), and one internal
+    one, ``use_vocabulary(vocab, class_embeds)``: the model, and each of its parts that depends on the vocabulary
+    (heads, fusion head, :class:`TextEmbeddingClassifier`), receives the vocabulary and its class embeddings
+    through it whenever the model switches between its training and test vocabularies.
 
     - ``clip``: the whole :class:`UMGCLIP` (image and text towers), frozen and kept in eval mode
       (:class:`FrozenCLIPMixin`).
     - ``train_vocab`` / ``test_vocab``: :class:`~umgclip_mm.vocabulary.Vocabulary` of training and prediction;
-      :meth:`set_test_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
+      :meth:`set_vocabulary` switches the latter at any time (a checkpoint has no vocabulary-sized weight).
     - ``vocab_encoder``: the shared :class:`VocabularyEncoder` (class embeddings, cached).
     - ``ensemble``: the shared :class:`OOVEnsemble`, or ``None`` (ensemble off).
     - ``neck`` (optional, :meth:`init_neck`): the frozen tower's feature maps to the pyramid the head reads
@@ -73,27 +79,39 @@ class OpenVocabMixin(FrozenCLIPMixin):
         maps = clip_feats['feature_maps']
         return tuple(self.neck(maps)) if getattr(self, 'neck', None) is not None else tuple(maps)
 
-    def set_test_vocabulary(self, vocab) -> None:
-        """Predict with another vocabulary from now on (e.g. the demo's ``--vocab``)."""
+    def set_vocabulary(self, vocab) -> None:
+        """Predict with another vocabulary from now on (e.g. the demo's ``--texts``).
+
+        Args:
+            vocab: Vocabulary spec (:func:`~umgclip_mm.vocabulary.build_vocabulary`): a list of class names, a
+                ``dict(thing_classes=..., stuff_classes=...)``, a class file or a :class:`Vocabulary`.
+        """
         self.test_vocab = build_vocabulary(vocab)
         if self._active[0] == 'test':
             self._active = (None, None)
+
+    def set_test_vocabulary(self, vocab) -> None:
+        """Deprecated name of :meth:`set_vocabulary` (warns)."""
+        warnings.warn('set_test_vocabulary() is deprecated: call set_vocabulary(vocab)', DeprecationWarning,
+                      stacklevel=2)
+        self.set_vocabulary(vocab)
 
     def class_embeds(self, which: str = 'test') -> Tensor:
         """``[C, D]`` class embeddings of the ``'train'`` or ``'test'`` vocabulary (cached by the encoder)."""
         return self.vocab_encoder(self.clip, self.train_vocab if which == 'train' else self.test_vocab)
 
-    def activate_vocabulary(self, which: str) -> Tensor:
+    def _switch_vocabulary(self, which: str) -> Tensor:
         """Make the ``'train'`` or ``'test'`` vocabulary the one the head classifies against; calls
-        :meth:`on_vocabulary` when the vocabulary or its embeddings (new weights) changed. Returns the embeddings."""
+        :meth:`use_vocabulary` when the vocabulary or its embeddings (new weights) changed. Returns the embeddings."""
         embeds = self.class_embeds(which)
         if self._active[0] != which or self._active[1] is not embeds:
-            self.on_vocabulary(self.train_vocab if which == 'train' else self.test_vocab, embeds)
+            self.use_vocabulary(self.train_vocab if which == 'train' else self.test_vocab, embeds)
             self._active = (which, embeds)
         return embeds
 
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Point the task's heads at ``vocab`` and its ``class_embeds`` ``[C, D]``."""
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Internal: hand ``vocab`` and its ``class_embeds`` ``[C, D]`` to the parts that depend on them (each
+        part's own ``use_vocabulary(vocab, class_embeds)``)."""
         raise NotImplementedError
 
     def seen_classes(self) -> Tensor:

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from umgclip_mm.registry import MODELS
+from umgclip_mm.vocabulary import Vocabulary
 
 
 @MODELS.register_module()
@@ -20,7 +21,7 @@ class TextEmbeddingClassifier(nn.Module):
     Args:
         in_dims (int): Width of the input features.
         embed_dims (int): Width of the joint space.
-        num_classes (int): Size of the initial vocabulary (the buffer is resized by :meth:`set_class_embeds`).
+        num_classes (int): Size of the initial vocabulary (the buffer is resized by :meth:`use_vocabulary`).
         logit_scale (float): Fixed inverse temperature (CLIP's ``1 / 0.07``).
     """
 
@@ -36,8 +37,15 @@ class TextEmbeddingClassifier(nn.Module):
     def num_classes(self) -> int:
         return self.class_embeds.shape[0]
 
-    def set_class_embeds(self, class_embeds: Tensor) -> None:
-        """Use ``class_embeds`` ``[C, D]`` (L2-normalised) from now on."""
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Classify against ``vocab``'s ``class_embeds`` ``[C, D]`` (L2-normalised) from now on.
+
+        Args:
+            vocab (Vocabulary): The vocabulary (its size must be ``C``).
+            class_embeds (Tensor): ``[C, D]`` class embeddings.
+        """
+        if len(vocab) != len(class_embeds):
+            raise ValueError(f'{len(vocab)} classes in the vocabulary but {len(class_embeds)} class embeddings')
         if class_embeds.dim() != 2 or class_embeds.shape[1] != self.embed_dims:
             raise ValueError(f'class embeddings must be [num_classes, {self.embed_dims}], got '
                              f'{tuple(class_embeds.shape)}')

@@ -63,7 +63,7 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
             self.decode_head = MODELS.build(
                 dict(dict(decode_head), embed_dims=self.clip.embed_dims, train_cfg=train_cfg,
                      num_things_classes=len(self.train_vocab), num_stuff_classes=0))
-        if not hasattr(self.decode_head, 'set_vocabulary'):
+        if not hasattr(self.decode_head, 'use_vocabulary'):
             raise TypeError(f'{type(self.decode_head).__name__} cannot switch vocabularies: use '
                             f'umgclip_mm.OVMask2FormerSegHead')
         self.align_corners = self.decode_head.align_corners
@@ -71,9 +71,10 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.log_parameter_counts()
 
-    def point_at(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Point the head at ``vocab`` (every class a "thing": no stuff merge in semantic segmentation)."""
-        self.decode_head.set_vocabulary(class_embeds, len(vocab))
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Check ``vocab`` and hand it with its class embeddings to the head."""
+        super().use_vocabulary(vocab, class_embeds)
+        self.decode_head.use_vocabulary(vocab, class_embeds)
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         """The neck's pyramid of the frozen tower's feature maps."""
@@ -81,13 +82,13 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
 
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> dict:
         """Mask2Former's losses against the label maps, in the training vocabulary."""
-        self.activate_vocabulary('train')
+        self._switch_vocabulary('train')
         return self.decode_head.loss(self.extract_feat(inputs), data_samples, self.train_cfg)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Class probabilities ``[B, C, H, W]`` at the input size, in the test vocabulary (see the class
         docstring)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         feats = self.clip_features(inputs, with_dense=self.ensemble is not None)
         samples = [SegDataSample(metainfo=meta) for meta in batch_img_metas]
         all_cls, all_masks = self.decode_head(self.pyramid(feats), samples)
@@ -97,5 +98,5 @@ class OVEncoderDecoder(OVSegmentorMixin, EncoderDecoder):
 
     def _forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None) -> Tuple[List[Tensor]]:
         """``tensor`` mode: the head's per-layer class logits ``[B, Q, C + 1]`` and mask logits (test vocabulary)."""
-        self.activate_vocabulary('test')
+        self._switch_vocabulary('test')
         return self.decode_head(self.extract_feat(inputs), data_samples or [])

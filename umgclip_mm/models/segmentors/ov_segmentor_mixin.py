@@ -10,7 +10,7 @@ class OVSegmentorMixin(OpenVocabMixin):
     """:class:`OpenVocabMixin` for an mmseg segmentor (``EncoderDecoder`` subclass): the class counts mmseg's
     inference and post-processing read follow the test vocabulary, and a vocabulary of one class is refused (every
     pixel takes one of the classes, there is no "other", and mmseg's post-processing would read one score map as a
-    binary foreground score). A segmentor implements :meth:`point_at` instead of ``on_vocabulary``.
+    binary foreground score). A segmentor with a head extends :meth:`use_vocabulary` (calling this one first).
     """
 
     @property
@@ -23,12 +23,8 @@ class OVSegmentorMixin(OpenVocabMixin):
         """Classes of the test vocabulary."""
         return len(self.test_vocab)
 
-    def on_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Check ``vocab`` and point the segmentor's head at it (:meth:`point_at`)."""
+    def use_vocabulary(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
+        """Refuse a vocabulary of fewer than two classes (no head to hand it to here)."""
         if len(vocab) < 2:
             raise ValueError(f'semantic segmentation needs at least two classes, got {vocab.names}: every pixel is '
                              f'given one of them; add the rest of the scene, e.g. "background" or "sky,ground"')
-        self.point_at(vocab, class_embeds)
-
-    def point_at(self, vocab: Vocabulary, class_embeds: Tensor) -> None:
-        """Point the head at ``vocab`` and its ``class_embeds`` ``[C, D]`` (nothing to do by default)."""

@@ -39,7 +39,7 @@ class ZeroShotSegmentor(OVSegmentorMixin, EncoderDecoder):
 
     # nothing learns the vocabulary: VocabularyCheckHook leaves a metric's seen / unseen split (kept to compare with
     # trained models) unchecked
-    trains_on_vocabulary = False
+    learns_vocabulary = False
 
     def __init__(self,
                  clip: dict,
@@ -59,7 +59,7 @@ class ZeroShotSegmentor(OVSegmentorMixin, EncoderDecoder):
     def encode_decode(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Scaled cosine similarities ``[B, C, H, W]`` of the dense embeddings to the class embeddings, resized
         (bilinear) to the input size."""
-        class_embeds = self.activate_vocabulary('test')
+        class_embeds = self._switch_vocabulary('test')
         with torch.no_grad():
             dense = self.clip.encode_dense(inputs)
             logits = torch.einsum('bdhw,cd->bchw', dense, class_embeds.to(dense)) * self.clip.get_logit_scale()
