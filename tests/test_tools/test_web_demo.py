@@ -33,9 +33,9 @@ def tiny_models(tmp):
     """Per task, the quickstart's config and a random-weight checkpoint of its model (the classifier's: the
     towers alone, as pretraining writes them)."""
     return dict(panoptic=(osp.join(REPO, PANOPTIC), panoptic_checkpoint(tmp / 'panoptic.pth')),
-                semantic=(osp.join(REPO, SEMSEG), random_checkpoint(SEMSEG, tmp / 'semseg.pth')),
+                semseg=(osp.join(REPO, SEMSEG), random_checkpoint(SEMSEG, tmp / 'semseg.pth')),
                 detection=(osp.join(REPO, DETECTION), random_checkpoint(DETECTION, tmp / 'detection.pth')),
-                classification=(osp.join(REPO, ZEROSHOT_CLS),
+                zeroshot=(osp.join(REPO, ZEROSHOT_CLS),
                                 random_checkpoint(ZEROSHOT_CLS, tmp / 'towers.pth', towers_only=True)))
 
 
@@ -72,7 +72,7 @@ def check_overlay(overlay, image, drawn_on):
         assert not changed.any()
 
 
-@pytest.mark.parametrize('task', ['panoptic', 'semantic', 'detection', 'classification'])
+@pytest.mark.parametrize('task', ['panoptic', 'semseg', 'detection', 'zeroshot'])
 def test_each_task_gives_overlay_table_and_message(demo, task):
     image = photo()
     h, w = image.shape[:2]
@@ -80,7 +80,7 @@ def test_each_task_gives_overlay_table_and_message(demo, task):
     assert overlay is not None, message
     from umgclip_mm.apis.web_demo import TABLE_HEADERS, TASKS
     assert message.startswith(f'**{TASKS[task].capitalize()}** of a {w} x {h} image') and 'Note' not in message
-    check_overlay(overlay, image, drawn_on=task != 'classification')
+    check_overlay(overlay, image, drawn_on=task != 'zeroshot')
     assert table['headers'] == list(TABLE_HEADERS[task])
     rows = table['data']
     assert rows and all(len(r) == len(table['headers']) for r in rows)
@@ -90,7 +90,7 @@ def test_each_task_gives_overlay_table_and_message(demo, task):
         kinds = {c: k for _, c, k, *_ in rows}
         assert all(k == ('stuff' if c in STUFF.split(',') else 'thing') for c, k in kinds.items())
         assert sum(r[3] for r in rows) <= h * w and [r[3] for r in rows] == sorted((r[3] for r in rows), reverse=True)
-    elif task == 'semantic':
+    elif task == 'semseg':
         assert sum(r[1] for r in rows) == h * w  # every pixel has a class
     elif task == 'detection':
         scores = [r[1] for r in rows]
@@ -106,10 +106,10 @@ def test_each_task_gives_overlay_table_and_message(demo, task):
 
 def test_models_are_loaded_once_and_take_each_vocabulary(demo):
     image = photo()
-    run(demo, image, task='semantic')
-    inferencer = demo._loaded['semantic']
-    _, table, message = run(demo, image, vocab='sky|heaven\ngrass\n', task='semantic')  # a class per line
-    assert demo._loaded['semantic'] is inferencer  # cached: not built again
+    run(demo, image, task='semseg')
+    inferencer = demo._loaded['semseg']
+    _, table, message = run(demo, image, vocab='sky|heaven\ngrass\n', task='semseg')  # a class per line
+    assert demo._loaded['semseg'] is inferencer  # cached: not built again
     assert {r[0] for r in table['data']} <= {'sky', 'grass'} and table['data'], message
     assert inferencer.model.test_vocab.names == ['sky', 'grass']
 
@@ -123,7 +123,7 @@ def test_requests_leave_no_visualizer_behind(demo):
         classes += [c for c in classes[i].__subclasses__() if c not in classes]
         i += 1
     before = {cls: set(cls._instance_dict) for cls in classes}
-    for task in ('classification', 'panoptic', 'semantic'):
+    for task in ('zeroshot', 'panoptic', 'semseg'):
         overlay, _, message = run(demo, photo(), task=task)
         assert overlay is not None, message
     assert {cls: set(cls._instance_dict) for cls in classes} == before
@@ -154,17 +154,17 @@ def test_panoptic_without_any_segment_says_so(demo, monkeypatch):
 @pytest.mark.parametrize('image, vocab, task, stuff, score_thr, words', [
     (None, VOCAB, 'panoptic', '', 0.3, 'No image'),
     ('photo', '', 'panoptic', '', 0.3, 'The vocabulary is empty'),
-    ('photo', ' , | ,', 'semantic', '', 0.3, 'The vocabulary is empty'),
+    ('photo', ' , | ,', 'semseg', '', 0.3, 'The vocabulary is empty'),
     ('photo', 'cat,dog,cat', 'detection', '', 0.3, 'repeats class 0'),
-    ('photo', 'sky', 'semantic', '', 0.3, 'give at least 2'),
-    ('photo', 'cat', 'classification', '', 0.3, 'give at least 2'),
+    ('photo', 'sky', 'semseg', '', 0.3, 'give at least 2'),
+    ('photo', 'cat', 'zeroshot', '', 0.3, 'give at least 2'),
     ('photo', 'cat,dog', 'panoptic', 'grass', 0.3, "the stuff box names ['grass'], which are not classes of the "
      'vocabulary'),
     ('photo', 'cat,dog', 'detection', '', 1.5, 'give a score from 0 to 1'),
     ('photo', 'cat,dog', 'captioning', '', 0.3, "unknown task 'captioning'"),
-    (np.zeros((4, 300, 3), np.uint8), 'cat,dog', 'semantic', '', 0.3, 'is 300 x 4 px: give one of at least 8 px'),
-    (np.zeros((32, 32, 5), np.uint8), 'cat,dog', 'semantic', '', 0.3, 'has shape (32, 32, 5)'),
-    (np.zeros(32, np.uint8), 'cat,dog', 'semantic', '', 0.3, 'has shape (32,)'),
+    (np.zeros((4, 300, 3), np.uint8), 'cat,dog', 'semseg', '', 0.3, 'is 300 x 4 px: give one of at least 8 px'),
+    (np.zeros((32, 32, 5), np.uint8), 'cat,dog', 'semseg', '', 0.3, 'has shape (32, 32, 5)'),
+    (np.zeros(32, np.uint8), 'cat,dog', 'semseg', '', 0.3, 'has shape (32,)'),
 ])
 def test_bad_input_gives_a_message(demo, image, vocab, task, stuff, score_thr, words):
     image = photo() if isinstance(image, str) else image
@@ -199,8 +199,8 @@ def test_image_conversions():
 
 def test_converted_image_gives_the_result_of_the_8_bit_one(demo):
     image = photo()
-    _, table, _ = run(demo, image, task='semantic')
-    _, table16, message = run(demo, image.astype(np.uint16) * 257, task='semantic')
+    _, table, _ = run(demo, image, task='semseg')
+    _, table16, message = run(demo, image.astype(np.uint16) * 257, task='semseg')
     assert 'Note: a 16-bit image: scaled to 8 bits' in message
     assert table16 == table
 
@@ -208,7 +208,7 @@ def test_converted_image_gives_the_result_of_the_8_bit_one(demo):
 def test_huge_image_is_downscaled_with_a_note(demo):
     from umgclip_mm.apis.web_demo import MAX_SIDE
     huge = np.tile(photo(), (63, 63, 1))[:6000, :8000]  # a photograph of 8000 x 6000 px (48 Mpx)
-    overlay, table, message = run(demo, huge, vocab='person,flag', task='classification')
+    overlay, table, message = run(demo, huge, vocab='person,flag', task='zeroshot')
     assert overlay is not None and table['data'], message
     assert f'the image is 8000 x 6000 px: downscaled to {MAX_SIDE} x 1200' in message
     assert f'of a {MAX_SIDE} x 1200 image' in message
@@ -217,10 +217,10 @@ def test_huge_image_is_downscaled_with_a_note(demo):
 
 def test_missing_checkpoint_names_the_command_that_makes_it(tmp_path, monkeypatch):
     from umgclip_mm.apis import web_demo
-    monkeypatch.setitem(web_demo.DEFAULT_MODELS, 'semantic',
+    monkeypatch.setitem(web_demo.DEFAULT_MODELS, 'semseg',
                         ('configs/quickstart/semseg_synthetic.py', str(tmp_path / 'work_dirs/quickstart_semseg')))
     demo = web_demo.WebDemo(dict(detection=(osp.join(REPO, DETECTION), str(tmp_path / 'mine.pth'))))
-    overlay, table, message = run(demo, photo(), 'cat,dog', 'semantic')
+    overlay, table, message = run(demo, photo(), 'cat,dog', 'semseg')
     assert overlay is None and 'make quickstart' in message and 'quickstart_semseg does not exist' in message, message
     _, _, message = run(demo, photo(), 'cat,dog', 'detection')
     assert f'{tmp_path / "mine.pth"} does not exist' in message and '--detection-checkpoint' in message, message
@@ -233,10 +233,10 @@ def test_model_that_cannot_do_the_task_gives_a_message(tmp_path):
     ckpt = tmp_path / 'any.pth'
     ckpt.write_bytes(b'PK\x03\x04 not loaded: the config is refused first')
     demo = WebDemo(dict(panoptic=(osp.join(REPO, SEMSEG), str(ckpt)),
-                        classification=(osp.join(REPO, SEMSEG), str(ckpt))))
+                        zeroshot=(osp.join(REPO, SEMSEG), str(ckpt))))
     _, _, message = run(demo, photo(), task='panoptic')
     assert 'semseg_synthetic.py (--panoptic-config)' in message and 'OVEncoderDecoder' in message, message
-    _, _, message = run(demo, photo(), task='classification')
+    _, _, message = run(demo, photo(), task='zeroshot')
     assert 'is no zero-shot classifier' in message and 'zeroshot_synthetic.py' in message, message
 
 
@@ -269,7 +269,8 @@ def test_app_help_and_no_gradio_on_package_import():
     assert text.startswith('usage:') and 'Examples:' in text and 'make quickstart' in text
     from umgclip_mm.apis.web_demo import TASKS
     assert load_tool('tools/demo/app.py').TASK_NAMES == tuple(TASKS)
-    for flag in ('--panoptic-config', '--semantic-checkpoint', '--detection-config', '--classification-checkpoint',
+    for flag in ('--panoptic-config', '--semseg-checkpoint', '--detection-config', '--zeroshot-checkpoint',
+                 '--semantic-checkpoint', '--classification-checkpoint', '--search-index', '--search-config',
                  '--device', '--port', '--host'):
         assert flag in text
     code = ('import sys, umgclip_mm, umgclip_mm.apis.web_demo; '
@@ -279,9 +280,9 @@ def test_app_help_and_no_gradio_on_package_import():
 
 def test_app_refuses_bad_arguments_before_loading_anything():
     import socket
-    proc = subprocess.run([sys.executable, 'tools/demo/app.py', '--semantic-config', SEMSEG], cwd=REPO,
+    proc = subprocess.run([sys.executable, 'tools/demo/app.py', '--semseg-config', SEMSEG], cwd=REPO,
                           capture_output=True, text=True)
-    assert proc.returncode == 2 and '--semantic-config needs --semantic-checkpoint' in proc.stderr
+    assert proc.returncode == 2 and '--semseg-config needs --semseg-checkpoint' in proc.stderr
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
         taken.listen()
@@ -297,5 +298,6 @@ def test_toy_models_banner_names_the_converter(tmp_path):
     banner = WebDemo().banner()  # the quickstart's toy models, the default
     assert 'results on real photographs mean nothing' in banner and 'tools/model_converters/clip2umgclip.py' in banner
     assert 'detection' in banner and 'zero-shot classification' in banner
-    own = WebDemo({task: ('c.py', 'k.pth') for task in ('panoptic', 'semantic', 'detection', 'classification')})
+    own = WebDemo({task: ('c.py', 'k.pth') for task in ('panoptic', 'semseg', 'detection', 'zeroshot')},
+                  search_model=('c.py', 'k.pth'))
     assert own.banner() is None

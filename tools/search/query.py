@@ -48,38 +48,17 @@ def parse_args(argv=None):
     return args
 
 
-def model_files(args, manifest: dict):
-    """The config and checkpoint to encode queries with: given, or the manifest's, checked against its hash."""
-    from umgclip_mm.search import SearchIndexError
-    from umgclip_mm.search.index_builder import file_sha256
-    model = manifest['model']
-    config = args.config or (osp.join(args.index, model['config_path']) if model.get('config_path') else None)
-    checkpoint = args.checkpoint or (osp.join(args.index, model['checkpoint_path'])
-                                     if model.get('checkpoint_path') else None)
-    if config is None or not osp.isfile(config):
-        raise SearchIndexError(f'the config the index was built with ({model.get("config")}) is not at {config}: '
-                               'give --config')
-    if model.get('checkpoint_sha256'):
-        if checkpoint is None or not osp.isfile(checkpoint):
-            raise SearchIndexError(f'the checkpoint the index was built with ({model.get("checkpoint")}) is not at '
-                                   f'{checkpoint}: give --checkpoint')
-        if file_sha256(checkpoint) != model['checkpoint_sha256']:
-            raise SearchIndexError(f'{checkpoint} is not the checkpoint the index was built with '
-                                   f'({model["checkpoint"]}, SHA-256 {model["checkpoint_sha256"][:12]}...): its '
-                                   'embeddings would not match; give that checkpoint or build a new index')
-    return config, checkpoint
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     from mmengine.logging import MMLogger
 
     import umgclip_mm  # noqa: F401
-    from umgclip_mm.search import BadImageError, RegionEmbedder, SearchIndex, SearchIndexError, hit_grid, read_image
+    from umgclip_mm.search import (BadImageError, RegionEmbedder, SearchIndex, SearchIndexError, hit_grid,
+                                   index_model_files, read_image)
     MMLogger.get_instance('umgclip_mm', log_level='WARNING')
     try:
         index = SearchIndex(args.index, nprobe=args.nprobe)
-        config, checkpoint = model_files(args, index.manifest)
+        config, checkpoint = index_model_files(args.index, index.manifest, args.config, args.checkpoint)
         index.embedder = RegionEmbedder.from_config(config, checkpoint, device=args.device,
                                                     img_size=index.manifest['model']['img_size'])
         if args.ground:

@@ -1,7 +1,8 @@
 """The web demo's callbacks (``tools/demo/app.py`` builds the page around them, as mmpretrain's gradio demo): an
 image and a vocabulary typed in a text box go in; the drawing with a legend, a table of the segments, classes, boxes
 or scores, and a message come out, for four tasks (panoptic and semantic segmentation, detection, zero-shot
-classification). Each task runs an inferencer (:class:`OVDetInferencer`, :class:`OVSegInferencer`, and a
+classification); the search tab's and the grounding section's are :class:`~umgclip_mm.apis.web_search.WebSearch`'s
+(``WebDemo.search``). Each task runs an inferencer (:class:`OVDetInferencer`, :class:`OVSegInferencer`, and a
 :class:`ZeroShotClassifier` through :func:`~umgclip_mm.apis.init_model`), built the first time the task is asked
 for and kept: the drawing and the JSON fields are the command-line demo's for the same image and vocabulary.
 
@@ -26,25 +27,38 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The tasks, in the page's order: name -> what the page calls it.
 TASKS = {
     'panoptic': 'panoptic segmentation',
-    'semantic': 'semantic segmentation',
+    'semseg': 'semantic segmentation',
     'detection': 'detection',
-    'classification': 'zero-shot classification',
+    'zeroshot': 'zero-shot classification',
 }
+#: The tasks' former names (the glossary's are :data:`TASKS`' keys): still taken, with a warning.
+DEPRECATED_TASKS = {'semantic': 'semseg', 'classification': 'zeroshot'}
 #: The quickstart's models (``make quickstart`` trains them): config, checkpoint (a file, or a work dir whose latest
 #: checkpoint is taken), relative to the repository root.
 DEFAULT_MODELS = {
     'panoptic': ('configs/quickstart/panoptic_synthetic.py', 'work_dirs/quickstart_panoptic/iter_1000.pth'),
-    'semantic': ('configs/quickstart/semseg_synthetic.py', 'work_dirs/quickstart_semseg'),
+    'semseg': ('configs/quickstart/semseg_synthetic.py', 'work_dirs/quickstart_semseg'),
     'detection': ('configs/quickstart/detection_synthetic.py', 'work_dirs/quickstart_detection'),
-    'classification': ('configs/quickstart/zeroshot_synthetic.py', 'work_dirs/quickstart/iter_600.pth'),
+    'zeroshot': ('configs/quickstart/zeroshot_synthetic.py', 'work_dirs/quickstart/iter_600.pth'),
 }
 #: The columns of each task's table (the panoptic boxes as COCO's, as ``tools/demo/ov_panoptic.py`` writes them).
 TABLE_HEADERS = {
     'panoptic': ('segment', 'class', 'kind', 'area (px)', 'area (%)', 'box x, y, width, height'),
-    'semantic': ('class', 'pixels', 'share (%)'),
+    'semseg': ('class', 'pixels', 'share (%)'),
     'detection': ('class', 'score', 'box x1, y1, x2, y2', 'mask area (px)'),
-    'classification': ('rank', 'class', 'probability'),
+    'zeroshot': ('rank', 'class', 'probability'),
 }
+
+
+def deprecated_task(task: str) -> str:
+    """``task`` in the glossary's words: a former name (:data:`DEPRECATED_TASKS`) becomes the new one, with a
+    warning."""
+    if task in DEPRECATED_TASKS:
+        import warnings
+        warnings.warn(f'the task {task!r} is now called {DEPRECATED_TASKS[task]!r} (docs/architecture.md\'s '
+                      'glossary)', DeprecationWarning, stacklevel=3)
+        return DEPRECATED_TASKS[task]
+    return task
 
 
 def empty_table(task: str) -> dict:
@@ -80,11 +94,17 @@ class WebDemo:
         device (str): ``'cpu'`` or ``'cuda[:N]'``.
         max_side (int): Longest image side the models get; larger images are downscaled with a note.
         opacity (float): Opacity of the semantic class colours.
+        search_index (str, optional): The search tab's index folder (:class:`WebSearch`; default: the
+            quickstart's, :data:`~umgclip_mm.apis.web_search.DEFAULT_SEARCH_INDEX`).
+        search_model (tuple, optional): ``(config, checkpoint)`` of the UMG-CLIP of the search tab and the
+            grounding section (default: the index's, else the quickstart's pretraining).
     """
 
     def __init__(self, models: Optional[Dict[str, Tuple[str, str]]] = None, device: str = 'cpu',
-                 max_side: int = MAX_SIDE, opacity: float = 0.5):
-        unknown = set(models or {}) - set(TASKS)
+                 max_side: int = MAX_SIDE, opacity: float = 0.5, search_index: Optional[str] = None,
+                 search_model: Optional[Tuple[str, str]] = None):
+        models = {deprecated_task(task): spec for task, spec in (models or {}).items()}
+        unknown = set(models) - set(TASKS)
         if unknown:
             raise InputError(f'WebDemo: unknown tasks {sorted(unknown)}; the tasks are {list(TASKS)}')
         self.models = {task: dict(config=osp.join(REPO, config), checkpoint=osp.join(REPO, checkpoint), default=True)
@@ -94,6 +114,8 @@ class WebDemo:
         self.device, self.max_side, self.opacity = device, max_side, opacity
         self._loaded = {}
         self._lock = threading.Lock()  # one prediction at a time: the models' vocabularies are shared state
+        from .web_search import WebSearch
+        self.search = WebSearch(search_index, search_model, device, max_side)
 
     # -- models ------------------------------------------------------------------------------------------------
     def checkpoint_of(self, task: str) -> str:
@@ -118,14 +140,16 @@ class WebDemo:
                 f'iter_*.pth).')
 
     def status(self) -> List[str]:
-        """A line per task: its config and checkpoint, or what is missing."""
+        """A line per task (and for the search tab's model and index): its config and checkpoint, or what is
+        missing."""
         return [f'{TASKS[task]}: ' + (self.missing(task) or f'{osp.relpath(self.models[task]["config"], REPO)} with '
                                                             f'{osp.relpath(self.checkpoint_of(task), REPO)}')
-                for task in TASKS]
+                for task in TASKS] + self.search.status()
 
     def banner(self) -> Optional[str]:
         """What the page says above everything when a task runs the quickstart's toy models, else ``None``."""
         toy = [TASKS[t] for t, spec in self.models.items() if spec['default']]
+        toy += ['search and grounding'] if self.search.toy else []
         return f'**Toy models** ({", ".join(toy)}). {TOY_WEIGHTS_NOTE}' if toy else None
 
     def inferencer(self, task: str):
@@ -143,9 +167,9 @@ class WebDemo:
         from .inferencers import OVDetInferencer, OVSegInferencer, ZeroShotInferencer
         spec, ckpt = self.models[task], self.checkpoint_of(task)
         try:
-            if task == 'classification':
+            if task == 'zeroshot':
                 inferencer = ZeroShotInferencer(spec['config'], ckpt, device=self.device)
-            elif task == 'semantic':
+            elif task == 'semseg':
                 inferencer = OVSegInferencer(spec['config'], ckpt, device=self.device, opacity=self.opacity)
             else:
                 inferencer = OVDetInferencer(spec['config'], ckpt, task=task, device=self.device)
@@ -172,7 +196,7 @@ class WebDemo:
             right; ``None`` on bad input), the table (``{'headers': [...], 'data': [[...], ...]}``) and a message
             (Markdown).
         """
-        task = {v: k for k, v in TASKS.items()}.get(task, task)
+        task = deprecated_task({v: k for k, v in TASKS.items()}.get(task, task))
         vocab, stuff = ((text or '').replace('\n', ',') for text in (vocab, stuff))  # a class per line works too
         if task not in TASKS:
             return None, dict(headers=[], data=[]), f'**Error:** unknown task {task!r}; choose one of {list(TASKS)}.'
@@ -207,8 +231,8 @@ class WebDemo:
     @staticmethod
     def vocabulary(task: str, vocab: str, stuff: str) -> Tuple[List[str], List[str]]:
         """``(texts, stuff texts)`` of the page's boxes (panoptic: the stuff box moves its classes of the
-        vocabulary; semantic and classification: at least two classes)."""
-        texts = vocabulary_entries(vocab, min_classes=2 if task in ('semantic', 'classification') else 1)
+        vocabulary; semseg and zeroshot: at least two classes)."""
+        texts = vocabulary_entries(vocab, min_classes=2 if task in ('semseg', 'zeroshot') else 1)
         if task != 'panoptic':
             return texts, []
         names = {s.strip() for s in stuff.split(',') if s.strip()}
@@ -242,10 +266,10 @@ class WebDemo:
             f'{_count(len(segments), "segment")} of {found} of the {len(names)} classes ({kinds})'
 
     @staticmethod
-    def _semantic_table(fields: dict, total: int, score_thr: float):
+    def _semseg_table(fields: dict, total: int, score_thr: float):
         present, names = fields['present'], fields['classes']
         data = [[s['name'], s['pixels'], round(100 * s['fraction'], 2)] for s in present]
-        return dict(headers=list(TABLE_HEADERS['semantic']), data=data), \
+        return dict(headers=list(TABLE_HEADERS['semseg']), data=data), \
             f'{len(present)} of {len(names)} classes present'
 
     @staticmethod
@@ -259,8 +283,8 @@ class WebDemo:
         return dict(headers=list(TABLE_HEADERS['detection']), data=data), summary
 
     @staticmethod
-    def _classification_table(fields: dict, total: int, score_thr: float):
+    def _zeroshot_table(fields: dict, total: int, score_thr: float):
         ranked, names = fields['scores'], fields['classes']
         data = [[rank + 1, s['name'], round(s['score'], 4)] for rank, s in enumerate(ranked)]
-        return dict(headers=list(TABLE_HEADERS['classification']), data=data), \
+        return dict(headers=list(TABLE_HEADERS['zeroshot']), data=data), \
             f'{ranked[0]["name"]} ({ranked[0]["score"]:.2f}) among {len(names)} classes'

@@ -27,7 +27,7 @@ def example_images() -> List[dict]:
         dict(name='astronaut', image=data.astronaut(), vocab='person|astronaut,flag,rocket,sky,wall',
              stuff='sky,wall', task='panoptic'),
         dict(name='coffee', image=data.coffee(), vocab='cup|mug,coffee,saucer,spoon,table', stuff='table',
-             task='semantic'),
+             task='semseg'),
         dict(name='chelsea', image=data.chelsea(), vocab='cat|kitten,dog,wall,floor', stuff='wall,floor',
              task='detection'),
     ]

@@ -217,6 +217,43 @@ class SearchIndex:
         return sorted(hits, key=lambda h: -h.score)[:topk]
 
 
+def index_model_files(index_dir: str, manifest: dict, config: Optional[str] = None,
+                      checkpoint: Optional[str] = None, flag_prefix: str = '--'):
+    """The config and checkpoint to encode an index's queries with: the given ones, else those the index was built
+    with (their paths relative to the index folder, as the manifest records them); a checkpoint whose SHA-256 is not
+    the manifest's is refused (its embeddings would not match the index's).
+
+    Args:
+        index_dir (str): The index folder.
+        manifest (dict): Its manifest.
+        config, checkpoint (str, optional): The files given (default: the manifest's).
+        flag_prefix (str): How the messages name the options that give them (``--config``, ``--checkpoint``).
+
+    Returns:
+        tuple: ``(config, checkpoint)`` paths (``checkpoint`` ``None`` for an index of random weights).
+
+    Raises:
+        SearchIndexError: The file is missing or is another checkpoint; the message says which flag gives it.
+    """
+    from .index_builder import file_sha256
+    model = manifest['model']
+    config = config or (osp.join(index_dir, model['config_path']) if model.get('config_path') else None)
+    checkpoint = checkpoint or (osp.join(index_dir, model['checkpoint_path']) if model.get('checkpoint_path')
+                                else None)
+    if config is None or not osp.isfile(config):
+        raise SearchIndexError(f'the config the index was built with ({model.get("config")}) is not at {config}: '
+                               f'give {flag_prefix}config')
+    if model.get('checkpoint_sha256'):
+        if checkpoint is None or not osp.isfile(checkpoint):
+            raise SearchIndexError(f'the checkpoint the index was built with ({model.get("checkpoint")}) is not at '
+                                   f'{checkpoint}: give {flag_prefix}checkpoint')
+        if file_sha256(checkpoint) != model['checkpoint_sha256']:
+            raise SearchIndexError(f'{checkpoint} is not the checkpoint the index was built with '
+                                   f'({model["checkpoint"]}, SHA-256 {model["checkpoint_sha256"][:12]}...): its '
+                                   'embeddings would not match; give that checkpoint or build a new index')
+    return config, checkpoint
+
+
 def ground_phrase(embedder, img: np.ndarray, phrase: str, boxes: np.ndarray,
                   masks: Sequence[dict] = (), topk: int = 5) -> List[Dict]:
     """Phrase grounding in an image that is not indexed: its boxes (and RLE masks) ranked by cosine with the
