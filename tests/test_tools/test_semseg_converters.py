@@ -35,6 +35,15 @@ def make_ade(root, images):
                          objectnames=['wall', 'tube', 'x']), f)
 
 
+def test_ade20k_full_ids_file_is_checked(tmp_path):
+    """The id table beside the tool: 847 distinct ids; a file with a repeated id is refused by name."""
+    assert len(ade.ADE20K_FULL_IDS) == 847 and ade.ADE20K_FULL_IDS[:2] == (2978, 312)
+    bad = tmp_path / 'ids.txt'
+    bad.write_text('# a comment\n' + ' '.join(map(str, ade.ADE20K_FULL_IDS[:846] + (312,))) + '\n')
+    with pytest.raises(ValueError, match=r'ids\.txt: expected 847 distinct object ids, found 847 \(846 distinct\)'):
+        ade.read_full_ids(str(bad))
+
+
 def test_ade20k_847_maps_full_ids_to_847_classes_and_resizes(tmp_path):
     root = str(tmp_path / 'ADE20K_2021_17_01')
     os.makedirs(root)
