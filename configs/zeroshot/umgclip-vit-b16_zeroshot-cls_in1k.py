@@ -1,4 +1,4 @@
-# Zero-shot ImageNet-1k classification with a frozen UMG-CLIP ViT-B/16 under mmpretrain's runner: class prototypes
+# Zero-shot ImageNet-1k classification with a frozen UMG-CLIP ViT-B/16 under mmpretrain's runner: class embeddings
 # are the normalised mean over CLIP's 80 ImageNet templates of its curated class names, encoded once per weights
 # and then read from the disk cache (model.vocab_encoder.cache_dir).
 #   python tools/test.py configs/zeroshot/umgclip-vit-b16_zeroshot-cls_in1k.py checkpoints/umgclip_vit-b16_umg41m.pth

@@ -99,10 +99,10 @@ def test_zero_shot_classification_to_json_and_drawings(hf_and_ours, photos, tmp_
     files = [str(photos / 'coffee.jpg'), str(photos / 'chelsea.jpg')]
     out = ours(files, vocab=vocab, topk=3, batch_size=2, out_dir=str(tmp_path))
     preds, drawings = out['predictions'], out['visualization']
-    # the scores by hand: softmax of the temperature-scaled cosines to the class prototypes
-    prototypes = ours.class_embeds(vocab)
-    assert prototypes.shape == (4, 48)
-    manual = (ours.clip.get_logit_scale() * ours.encode_image(files) @ prototypes.t()).softmax(-1)
+    # the scores by hand: softmax of the temperature-scaled cosines to the class embeddings
+    class_embeds = ours.class_embeds(vocab)
+    assert class_embeds.shape == (4, 48)
+    manual = (ours.clip.get_logit_scale() * ours.encode_image(files) @ class_embeds.t()).softmax(-1)
     for i, (pred, path) in enumerate(zip(preds, files)):
         assert pred['image'] == path and pred['name'] == osp.splitext(osp.basename(path))[0]
         assert [t['label'] for t in pred['topk']] == manual[i].argsort(descending=True)[:3].tolist()

@@ -1,5 +1,5 @@
 """ZeroShotClassifier: logits through the configs equal a hand computation from encode_image / encode_text of a
-converted_hf_clip random-weight CLIP; region and mask levels; the prototype cache follows the weights; mmpretrain's runner
+converted_hf_clip random-weight CLIP; region and mask levels; the class-embedding cache follows the weights; mmpretrain's runner
 evaluates a folder-per-class set."""
 import json
 import os.path as osp
@@ -44,7 +44,7 @@ def write_images(folder, n=2, size=40):
     return paths
 
 
-def hand_prototypes(clip, templates, classes):
+def hand_class_embeds(clip, templates, classes):
     rows = []
     for entry in classes:
         names = entry.split('|')
@@ -67,7 +67,7 @@ def test_logits_through_the_config_equal_a_hand_computation(converted_hf_clip, t
     mean, std = torch.tensor([122.770938, 116.7460125, 104.09373615]), torch.tensor([68.5005327, 66.6321579,
                                                                                      70.32316305])
     img = model.clip.encode_image((rgb - mean[:, None, None]) / std[:, None, None])
-    protos = hand_prototypes(model.clip, openai_imagenet_templates(), CLASSES)
+    protos = hand_class_embeds(model.clip, openai_imagenet_templates(), CLASSES)
     expected = model.clip.logit_scale.exp() * img @ protos.t()
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
     # the weights are the converted_hf_clip ones (the checkpoint's keys were mapped to clip.*)
@@ -102,7 +102,7 @@ def test_regions_and_masks_are_classified_by_encode_regions_and_encode_masks(con
     samples = [BaseDataElement(gt_instances=InstanceData(bboxes=boxes[0], masks=masks[0])),
                BaseDataElement(regions=InstanceData(bboxes=boxes[1]), masks=InstanceData(masks=masks[1]))]
     logits = model(inputs, samples, mode='tensor')
-    protos = hand_prototypes(model.clip, ['a {}.', 'the {}'], CLASSES)
+    protos = hand_class_embeds(model.clip, ['a {}.', 'the {}'], CLASSES)
     scale = model.clip.get_logit_scale()
     hand = dict(image=model.clip.encode_image(inputs)[:, None], region=model.clip.encode_regions(inputs, boxes),
                 mask=model.clip.encode_masks(inputs, masks))
@@ -118,7 +118,7 @@ def test_regions_and_masks_are_classified_by_encode_regions_and_encode_masks(con
         region_only(inputs, mode='tensor')
 
 
-def test_prototype_cache_is_invalidated_when_the_weights_change(converted_hf_clip, tmp_path):
+def test_class_embedding_cache_is_invalidated_when_the_weights_change(converted_hf_clip, tmp_path):
     ckpt, model_cfg = converted_hf_clip
     model, _ = build_from_config(IN1K, model_cfg, ckpt, vocab=CLASSES, vocab_encoder=dict(
         templates=['a {}.'], cache_dir=str(tmp_path)))
@@ -223,6 +223,6 @@ def test_masks_of_smaller_images_are_padded_not_stretched(converted_hf_clip):
     padded = torch.zeros(1, 64, 64, dtype=torch.bool)
     padded[0, :32, :48] = small[0]
     embeds = model.clip.encode_masks(inputs, [padded.float(), full.float()])
-    prototypes = model.class_embeds('test')
+    class_embeds = model.class_embeds('test')
     for got, emb in zip(logits, embeds):
-        torch.testing.assert_close(got, model.clip.get_logit_scale() * emb @ prototypes.t(), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(got, model.clip.get_logit_scale() * emb @ class_embeds.t(), rtol=1e-4, atol=1e-4)

@@ -1,4 +1,4 @@
-"""tools/analysis/benchmark_prototypes.py and tools/analysis/compare_region_recognition.py run and print their
+"""tools/analysis/benchmark_class_embeds.py and tools/analysis/compare_region_recognition.py run and print their
 figures."""
 import json
 import re
@@ -13,9 +13,9 @@ from umgclip_mm.registry import MODELS
 QUICKSTART = 'configs/quickstart/zeroshot_synthetic.py'
 
 
-def test_benchmark_prototypes_prints_encode_and_cache_times(tmp_path):
-    assert run_tool('tools/analysis/benchmark_prototypes.py', '--help').stdout.startswith('usage:')
-    out = run_tool('tools/analysis/benchmark_prototypes.py', '--classes', '12', '--templates', '3', '--rounds', '1',
+def test_benchmark_class_embeds_prints_encode_and_cache_times(tmp_path):
+    assert run_tool('tools/analysis/benchmark_class_embeds.py', '--help').stdout.startswith('usage:')
+    out = run_tool('tools/analysis/benchmark_class_embeds.py', '--classes', '12', '--templates', '3', '--rounds', '1',
                    '--cache-dir', str(tmp_path)).stdout
     assert '12 classes x 3 templates = 36 prompts' in out, out
     encode = float(re.search(r'encoded \(text tower\)\s+([\d.]+)', out).group(1))

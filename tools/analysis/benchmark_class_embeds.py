@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Time the zero-shot class prototypes: encoding a vocabulary x templates with the text tower, against loading them
+"""Time the zero-shot class embeddings: encoding a vocabulary x templates with the text tower, against loading them
 from the shared cache (VocabularyEncoder's disk cache, then its memory cache), side by side in one process.
 
 By default: ImageNet-1k's 1000 classes (CLIP's curated names) x CLIP's 80 ImageNet templates (80,000 prompts) on
@@ -7,7 +7,7 @@ the toy text tower of configs/_base_/models/umgclip_towers.py (random weights un
 in a temporary folder (or --cache-dir, emptied of nothing: a warm cache there makes the first row a load too).
 
 Example (the figure of configs/zeroshot/README.md):
-    python tools/analysis/benchmark_prototypes.py --tower umgclip_toy --rounds 3
+    python tools/analysis/benchmark_class_embeds.py --tower umgclip_toy --rounds 3
 """
 import argparse
 import os.path as osp
@@ -75,13 +75,13 @@ def main(argv=None) -> None:
             fresh(clip, vocab)
             memory.append(time.perf_counter() - start)
             if fresh.num_encoded or not torch.equal(loaded, embeds):
-                raise RuntimeError('the cache did not return the encoded prototypes')
+                raise RuntimeError('the cache did not return the encoded class embeddings')
     disk_s, memory_s = statistics.median(disk), statistics.median(memory)
-    print(f'{"prototypes":<28}{"seconds":>12}{"speed-up":>12}')
+    print(f'{"class embeddings":<28}{"seconds":>12}{"speed-up":>12}')
     print(f'{"encoded (text tower)":<28}{encode_s:>12.3f}{"":>12}')
     print(f'{"loaded from the disk cache":<28}{disk_s:>12.4f}{encode_s / disk_s:>11.0f}x')
     print(f'{"from the memory cache":<28}{memory_s:>12.4f}{encode_s / memory_s:>11.0f}x')
-    print(f'prototypes {tuple(embeds.shape)}, {encoder.num_encoded} prompts encoded once; disk and memory loads '
+    print(f'class embeddings {tuple(embeds.shape)}, {encoder.num_encoded} prompts encoded once; disk and memory loads '
           f'are the median of {args.rounds}')
 
 
