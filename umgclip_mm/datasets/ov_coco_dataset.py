@@ -7,6 +7,7 @@ from mmdet.datasets import CocoDataset
 from mmengine.fileio import get_local_path
 
 from umgclip_mm.registry import DATASETS
+from .unlisted_images import keep_listed_images
 
 # The command that makes each known annotation file, by file name ({root}: the folder above annotations/).
 _MAKERS = (
@@ -117,10 +118,6 @@ class OVCocoDataset(CocoDataset):
     def filter_data(self) -> List[dict]:
         data_list = super().filter_data()
         if self.skip_unlisted_images and not self.test_mode:
-            kept = [d for d in data_list if not d['has_unlisted']]
-            if data_list and not kept:
-                raise ValueError(f'{self.ann_file}: all {len(data_list)} images show a category outside metainfo '
-                                 f'classes, so skip_unlisted_images=True leaves none to train on; use more images, or '
-                                 f'skip_unlisted_images=False to train with those objects as background')
-            data_list = kept
+            data_list = keep_listed_images(data_list, lambda d: d['has_unlisted'], self.ann_file, 'images',
+                                           'metainfo classes', 'those objects as background')
         return data_list

@@ -4,6 +4,7 @@ from typing import List
 from mmdet.datasets import CocoPanopticDataset
 
 from umgclip_mm.registry import DATASETS
+from .unlisted_images import keep_listed_images
 
 
 @DATASETS.register_module()
@@ -37,10 +38,6 @@ class OVCocoPanopticDataset(CocoPanopticDataset):
     def filter_data(self) -> List[dict]:
         data_list = super().filter_data()
         if self.skip_unlisted_images and not self.test_mode:
-            kept = [d for d in data_list if not d['has_unlisted']]
-            if data_list and not kept:
-                raise ValueError(f'{self.ann_file}: all {len(data_list)} images show a category outside metainfo, '
-                                 f'so skip_unlisted_images=True leaves none to train on; use more images, or '
-                                 f'skip_unlisted_images=False to train with those regions unlabelled')
-            data_list = kept
+            data_list = keep_listed_images(data_list, lambda d: d['has_unlisted'], self.ann_file, 'images',
+                                           'metainfo', 'those regions unlabelled')
         return data_list

@@ -9,6 +9,7 @@ from mmseg.datasets import BaseSegDataset
 
 from umgclip_mm.registry import DATASETS
 from umgclip_mm.vocabulary import read_class_file, read_class_list
+from .unlisted_images import keep_listed_images
 
 
 def first_names(entries: Sequence[str]) -> List[str]:
@@ -116,13 +117,9 @@ class OVSemSegDataset(BaseSegDataset):
                                     f'{self.data_prefix.get("img_path")} (data_prefix img_path); check data_root, '
                                     f'data_prefix and img_suffix')
         if self.skip_unlisted_images and not self.test_mode and self.label_map is not None:
-            kept = [d for d in data_list if not self._has_unlisted(d['seg_map_path'])]
-            if not kept:
-                raise ValueError(f'{type(self).__name__}: all {len(data_list)} label maps in '
-                                 f'{self.data_prefix.get("seg_map_path")} show a class outside seen_classes, so '
-                                 f'skip_unlisted_images=True leaves none to train on; use more images, or '
-                                 f'skip_unlisted_images=False to train with those pixels ignored')
-            data_list = kept
+            data_list = keep_listed_images(data_list, lambda d: self._has_unlisted(d['seg_map_path']),
+                                           type(self).__name__, f'label maps in {self.data_prefix.get("seg_map_path")}',
+                                           'seen_classes', 'those pixels ignored')
         return data_list
 
     def _has_unlisted(self, path: str) -> bool:
