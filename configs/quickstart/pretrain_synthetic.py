@@ -1,4 +1,4 @@
-# UMG-CLIP pretraining at toy scale: tiny towers learn image-, region- and pixel-level alignment on the generated
+# UMG-CLIP pretraining at toy scale: tiny towers learn image-, region- and mask-level alignment on the generated
 # toy world, on CPU in minutes, and report region-text retrieval on held-out scenes.
 #   python tools/dataset_converters/make_synthetic.py data/synthetic
 #   python tools/train.py configs/quickstart/pretrain_synthetic.py

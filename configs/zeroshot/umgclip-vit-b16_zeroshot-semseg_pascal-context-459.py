@@ -1,6 +1,6 @@
 # Training-free zero-shot semantic segmentation on PASCAL Context-459 (PC-459) (ZeroShotSegmentor): every patch
 # embedding of a frozen CLIP ViT-B/16 scored against the class names, nothing trained. The config serves any
-# checkpoint of these towers, so towers are compared at the pixel level with one command each:
+# checkpoint of these towers, so towers are compared on dense (per-pixel) prediction with one command each:
 #   python tools/test.py configs/zeroshot/umgclip-vit-b16_zeroshot-semseg_pascal-context-459.py checkpoints/umgclip_vit-b16_umg41m.pth
 #   python tools/test.py configs/zeroshot/umgclip-vit-b16_zeroshot-semseg_pascal-context-459.py checkpoints/clip_vit-b16_openai.pth
 _base_ = ['../_base_/models/zero_shot_segmentor.py', '../_base_/datasets/ov_semseg_pascal-context-459.py',

@@ -115,7 +115,7 @@ def test_zero_shot_classification_through_the_config_pipeline(files, tmp_path):
     cls = ZeroShotInferencer(osp.join(REPO, cls_config), towers)
     pred = cls(files['bgr'], texts='cat,dog,sky')['predictions'][0]
     scores = [s['score'] for s in pred['scores']]
-    assert sorted(s['name'] for s in pred['scores']) == ['cat', 'dog', 'sky'] and pred['task'] == 'classification'
+    assert sorted(s['name'] for s in pred['scores']) == ['cat', 'dog', 'sky'] and pred['task'] == 'zeroshot'
     assert scores == sorted(scores, reverse=True) and abs(sum(scores) - 1) < 1e-4
     assert pred['pred_class'] == pred['scores'][0]['name']
 

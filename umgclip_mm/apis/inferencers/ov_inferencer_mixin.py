@@ -130,8 +130,8 @@ class OVInferencerMixin:
         return np.ascontiguousarray(img[..., ::-1]), f'{self._num_arrays - 1:08d}', None
 
     def head_fields(self, path: Optional[str], shape: Sequence[int]) -> dict:
-        """The fields every JSON starts with: the image, its size, the task, the model, its out-of-vocabulary
-        branch, the dtype and the classes."""
+        """The fields every JSON starts with: the image, its size, the task, the model, whether its
+        ensemble is on, the dtype and the classes."""
         return dict(image=path, height=int(shape[0]), width=int(shape[1]), task=self.task,
                     model=type(self.model).__name__, ensemble=getattr(self.model, 'ensemble', None) is not None,
                     dtype=self.dtype, classes=self.classes)

@@ -31,7 +31,7 @@ class ZeroShotInferencer(OVInferencerMixin, BaseInferencer):
         scope (str): Registry scope.
     """
 
-    task = 'classification'
+    task = 'zeroshot'
 
     def __init__(self, model: Union[str, Config, dict], weights: Optional[str] = None, device: Optional[str] = None,
                  cfg_options: Optional[dict] = None, scope: str = 'umgclip_mm') -> None:

@@ -1,4 +1,4 @@
-"""UMGCLIP: the UMG-CLIP model, text aligned with the whole image, its regions and its pixels."""
+"""UMGCLIP: the UMG-CLIP model, text aligned with the whole image, its regions and its masks."""
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 

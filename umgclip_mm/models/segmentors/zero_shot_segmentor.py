@@ -21,7 +21,7 @@ class ZeroShotSegmentor(OVSegmentorMixin, EncoderDecoder):
     (:meth:`UMGCLIP.encode_dense`) is scored against the class embeddings of ``vocab`` (the shared
     :class:`VocabularyEncoder`: mean over templates and synonyms) at the model's temperature, and the score maps are
     resized to the image. Any converted CLIP works (OpenAI CLIP, EVA02-CLIP, UMG-CLIP), so towers are compared at
-    the pixel level with one config each; this is how far dense alignment goes with nothing trained on top.
+    dense (per-pixel) prediction with one config each; this is how far dense alignment goes with nothing trained on top.
 
     mmseg's ``EncoderDecoder`` supplies ``predict``, ``whole`` / ``slide`` inference and ``postprocess_result``;
     ``loss`` refuses (there is nothing to train). A UMG-CLIP checkpoint (``backbone.*``, ``text_encoder.*``) loads
