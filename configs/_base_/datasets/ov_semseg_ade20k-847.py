@@ -3,25 +3,12 @@
 # side at most 2560), every type scoped. Layout: data/ADE20K_2021_17_01/images_detectron2/validation/ADE_val_*.jpg +
 # annotations_detectron2/validation/ADE_val_*.tif, made from the ADE20K full release (index_ade20k.pkl + images/ADE/)
 # by tools/dataset_converters/prepare_ade20k_847.py (docs/semantic_benchmarks.md).
+_base_ = './ov_semseg_16bit-labels.py'
 data_root = 'data/ADE20K_2021_17_01/'
-img_scale = (2560, 640)
-test_pipeline = [
-    dict(type='mmcv.LoadImageFromFile'),
-    dict(type='mmseg.Resize', scale=img_scale, keep_ratio=True),
-    dict(type='umgclip_mm.LoadSegAnnotations16'),  # mmseg's LoadAnnotations would fold the labels into 8 bits
-    dict(type='mmseg.PackSegInputs')
-]
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='umgclip_mm.ADE20K847Dataset',
         data_root=data_root,
-        data_prefix=dict(img_path='images_detectron2/validation', seg_map_path='annotations_detectron2/validation'),
-        pipeline=test_pipeline))
+        data_prefix=dict(img_path='images_detectron2/validation', seg_map_path='annotations_detectron2/validation')))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'], ignore_index=65535)
-test_evaluator = val_evaluator
 vocab = dict(class_list='ade20k_847')  # FC-CLIP's prompt-engineered names; first names = the data set's classes

@@ -3,25 +3,12 @@
 # 2560), every type scoped. Layout: data/pascal_ctx_d2/images/validation/*.jpg + annotations_ctx459/validation/*.tif,
 # made from VOC2010 JPEGImages and PASCAL Context's trainval/*.mat by
 # tools/dataset_converters/prepare_pascal_context_459.py (docs/semantic_benchmarks.md).
+_base_ = './ov_semseg_16bit-labels.py'
 data_root = 'data/pascal_ctx_d2/'
-img_scale = (2560, 640)
-test_pipeline = [
-    dict(type='mmcv.LoadImageFromFile'),
-    dict(type='mmseg.Resize', scale=img_scale, keep_ratio=True),
-    dict(type='umgclip_mm.LoadSegAnnotations16'),
-    dict(type='mmseg.PackSegInputs')
-]
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='umgclip_mm.PascalContext459Dataset',
         data_root=data_root,
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations_ctx459/validation'),
-        pipeline=test_pipeline))
+        data_prefix=dict(img_path='images/validation', seg_map_path='annotations_ctx459/validation')))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'], ignore_index=65535)
-test_evaluator = val_evaluator
 vocab = dict(class_list='pascal_context_459')

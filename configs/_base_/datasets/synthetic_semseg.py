@@ -26,27 +26,24 @@ test_pipeline = [
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs')
 ]
+# what the train and val loaders share ('__' names stay out of the resolved config: mmengine drops them)
+__loader = dict(batch_size=8, num_workers=1)
+__dataset = dict(type='umgclip_mm.OVSemSegDataset', data_root=data_root, metainfo=dict(classes=classes))
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
+    __loader,
     sampler=dict(type='mmengine.InfiniteSampler', shuffle=True),
     dataset=dict(
-        type='umgclip_mm.OVSemSegDataset',
-        data_root=data_root,
+        __dataset,
         data_prefix=dict(img_path='images/train', seg_map_path='semantic/train'),
-        metainfo=dict(classes=classes),
         seen_classes=seen_classes,
         skip_unlisted_images=True,  # inductive zero-shot: no training image shows an unseen class
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
+    __loader,
     sampler=dict(type='mmengine.DefaultSampler', shuffle=False),
     dataset=dict(
-        type='umgclip_mm.OVSemSegDataset',
-        data_root=data_root,
+        __dataset,
         data_prefix=dict(img_path='images/val', seg_map_path='semantic/val'),
-        metainfo=dict(classes=classes),
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
