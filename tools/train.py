@@ -52,7 +52,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from umgclip_mm.apis.launch import build_config, check_checkpoints_exist, check_data_exist, setup_cpu_distributed
+    from umgclip_mm.apis.exceptions import CheckpointMismatchError
+    from umgclip_mm.apis.launch import (build_config, check_checkpoints_exist, check_data_exist,
+                                        refuse_unfit_checkpoint, setup_cpu_distributed)
     from umgclip_mm.utils.checkpoint import resume_checkpoint
     cfg = build_config(args)
     if args.resume == 'auto':  # the latest whole checkpoint of the work dir (None: none saved yet, start afresh)
@@ -62,7 +64,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.launcher != 'none':
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        with refuse_unfit_checkpoint(runner):  # load_from / --resume of another kind: named, with its command
+            runner.train()
+    except CheckpointMismatchError as err:
+        raise SystemExit(str(err))
 
 
 if __name__ == '__main__':

@@ -2,12 +2,13 @@
 anything is built (a missing checkpoint or data file), and CPU-only distributed runs; and tools/test.py's
 ``--show``, ``--show-dir`` and ``--out`` (painted and dumped predictions, as mmdet's and mmseg's test tools)."""
 import argparse
+import contextlib
 import glob
 import logging
 import os
 import os.path as osp
 import sys
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -89,6 +90,57 @@ def check_checkpoints_exist(cfg: Config, skip_init_cfg: bool = False) -> None:
                        f'{path} (SRC: an OpenAI/open_clip/EVA-CLIP file or a Hugging Face CLIPModel folder)')
             raise FileNotFoundError(f'{where} names the checkpoint {path!r}, which does not exist: {how}; or '
                                     f'override the path with --cfg-options.')
+
+
+@contextlib.contextmanager
+def refuse_unfit_checkpoint(runner) -> Iterator[None]:
+    """While the block runs (``runner.train()`` / ``runner.test()``), a checkpoint the runner loads into its model
+    (``load_from``, ``--resume``, tools/test.py's CHECKPOINT) that leaves the model at its initial weights raises
+    :class:`~umgclip_mm.apis.exceptions.CheckpointMismatchError`, naming what the checkpoint is and the command
+    that takes it (:func:`~umgclip_mm.utils.checkpoint_kind.mismatch_hint`), where mmengine's non-strict load
+    would log the missing keys and go on with random weights: none of the model's weights loaded (a pretraining
+    checkpoint given to a task config, a task checkpoint given to pretraining, unconverted CLIP weights), or a
+    task checkpoint left a whole part of the model (its head) unloaded (a checkpoint of another task model).
+
+    A load-state-dict post-hook on the model (mmengine's ``load_state_dict`` runs it with the missing keys), removed
+    when the block ends; a model the runner has not built yet (mmengine's ``FlexibleRunner``) is not checked.
+
+    Args:
+        runner (mmengine.runner.Runner): The built runner; its ``cfg.load_from`` names the checkpoint.
+    """
+    import torch
+    from mmengine.model import is_model_wrapper
+
+    from umgclip_mm.utils import load_checkpoint_file
+    from umgclip_mm.utils.checkpoint_kind import checkpoint_kind, mismatch_hint, unfilled_parts
+    from .exceptions import CheckpointMismatchError
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if not isinstance(model, torch.nn.Module):
+        yield
+        return
+    checkpoint = str(runner.cfg.get('load_from') or 'the checkpoint')
+
+    def check(module, incompatible) -> None:
+        parts = unfilled_parts(module, incompatible.missing_keys)
+        if not parts or not osp.isfile(checkpoint):
+            return
+        ckpt = load_checkpoint_file(checkpoint)  # again, for its keys: only on the way to the error
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+        if parts == ['']:
+            what = f'none of the model\'s weights are in it ({len(incompatible.unexpected_keys)} unexpected keys)'
+        elif checkpoint_kind(state) == 'task':
+            what = f'it has no weights for the model\'s {", ".join(parts)}'
+        else:
+            return
+        raise CheckpointMismatchError(f'{checkpoint} does not fit the model of the config '
+                                      f'({type(module).__name__}): {what}, so they would stay random.\n'
+                                      + mismatch_hint(module, state, checkpoint))
+
+    handle = model.register_load_state_dict_post_hook(check)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def setup_cpu_distributed(cfg: Config) -> None:

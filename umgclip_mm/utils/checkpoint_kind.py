@@ -1,6 +1,6 @@
 """What a checkpoint holds (UMG-CLIP pretraining towers, a trained task model, published CLIP weights) and the
 command that fits it, for the message when a checkpoint does not fit the model of a config."""
-from typing import Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
 
@@ -90,3 +90,29 @@ def mismatch_hint(model: torch.nn.Module, state: Mapping[str, torch.Tensor], che
                 'work_dirs folder keeps a copy of it).')
     return ('Was it converted for another architecture? tools/model_converters/clip2umgclip.py --save-config writes '
             'the matching config.')
+
+
+def unfilled_parts(model: torch.nn.Module, missing_keys: Sequence[str]) -> List[str]:
+    """The parts of ``model`` that a non-strict load (mmengine's ``load_from``, ``--resume``, ``tools/test.py``'s
+    checkpoint) left entirely at their initial weights.
+
+    Args:
+        model (nn.Module): The model loaded into (not a wrapper).
+        missing_keys (Sequence[str]): The model's keys the checkpoint did not have (``num_batches_tracked``
+            ignored, as mmengine does).
+
+    Returns:
+        list[str]: ``['']`` when none of the model's weights came from the checkpoint; else the names of the
+        top-level parts with weights (``decode_head``, ``panoptic_head``, ...) none of whose weights did; ``[]``
+        when every part got some.
+    """
+    missing = {k for k in missing_keys if 'num_batches_tracked' not in k}
+    own = [k for k in model.state_dict() if 'num_batches_tracked' not in k]
+    if not own or not missing:
+        return []
+    if all(k in missing for k in own):
+        return ['']
+    parts: Dict[str, List[str]] = {}
+    for key in own:
+        parts.setdefault(key.split('.')[0], []).append(key)
+    return [name for name, keys in parts.items() if '.' in keys[0] and all(k in missing for k in keys)]
