@@ -107,3 +107,12 @@ def test_ground_refuses_bad_input(inferencer, tmp_path, kwargs, words):
     with pytest.raises(InputError) as err:
         inferencer.ground(img, kwargs.pop('phrase'), **kwargs)
     assert words in str(err.value)
+
+
+def test_ground_with_the_quickstart_pretraining_config(tmp_path):
+    """The web page's default model: a pretraining config, whose test loader collates with a dict."""
+    from conftest import REPO
+    inferencer = UMGCLIPInferencer(f'{REPO}/configs/quickstart/pretrain_synthetic.py', device='cpu')
+    _, img, boxes, _ = scene(tmp_path)
+    hits = inferencer.ground(img, PHRASE, boxes=boxes, topk=2)['predictions'][0]['hits']
+    assert [h['level'] for h in hits] == ['region', 'region'] and hits[0]['score'] >= hits[1]['score']

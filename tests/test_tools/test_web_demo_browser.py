@@ -1,7 +1,8 @@
 """The web demo end to end in a real browser: tools/demo/app.py serves a tiny random-weight panoptic model on a free
 port, headless Chromium (Debian's, driven by playwright) picks an example, types a vocabulary, runs it and sees the
-overlay and the table; an empty vocabulary and an RGBA upload show their messages; the page loads nothing from
-outside the machine. Screenshots are saved in the test's tmp dir."""
+overlay and the table; an empty vocabulary and an RGBA upload show their messages; on the search tab a text query
+over a tiny index shows its hits as thumbnails; the page loads nothing from outside the machine. Screenshots are
+saved in the test's tmp dir (web_demo_search.png: the search tab with its hits)."""
 import contextlib
 import os
 import os.path as osp
@@ -18,8 +19,10 @@ import pytest
 from conftest import REPO
 from test_tools.test_ov_demos import PANOPTIC
 from test_tools.test_web_demo import panoptic_checkpoint
+from test_tools.test_web_demo_search import build_toy_index
 
 VOCAB = 'person|astronaut, flag, sky, wall'
+SEARCH_TEXT = 'a red thing'
 STUFF = 'sky, wall'
 
 
@@ -44,17 +47,21 @@ def app_server(tmp_path):
     """The app on a free port with a tiny panoptic checkpoint, stopped on leaving; with the expected result of the
     astronaut example, computed in this process while the app starts."""
     ckpt = panoptic_checkpoint(tmp_path / 'panoptic.pth')
+    toy = build_toy_index(tmp_path)  # the search tab's index and its tiny UMG-CLIP
     port = free_port()
     log = open(tmp_path / 'app.log', 'w')
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
     proc = subprocess.Popen([sys.executable, 'tools/demo/app.py', '--port', str(port), '--panoptic-config', PANOPTIC,
-                             '--panoptic-checkpoint', ckpt], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             '--panoptic-checkpoint', ckpt, '--search-index', toy['index']], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
         from skimage import data
 
         from umgclip_mm.apis.web_demo import WebDemo
+        from umgclip_mm.apis.web_search import WebSearch
         demo = WebDemo(dict(panoptic=(osp.join(REPO, PANOPTIC), ckpt)))
         expected = demo.run(data.astronaut(), VOCAB, 'panoptic', STUFF)
+        search = WebSearch(toy['index']).search_text(SEARCH_TEXT, 'all', 6)
         url = f'http://127.0.0.1:{port}/'
         deadline = time.time() + 120
         while True:
@@ -67,7 +74,7 @@ def app_server(tmp_path):
                 if time.time() > deadline:
                     pytest.fail(f'the app did not answer in 120 s:\n{open(tmp_path / "app.log").read()[-4000:]}')
                 time.sleep(0.5)
-        yield dict(url=url, expected=expected, log=tmp_path / 'app.log')
+        yield dict(url=url, expected=expected, search=search, log=tmp_path / 'app.log')
     finally:
         proc.send_signal(signal.SIGINT)  # as Ctrl-C: gradio closes, the app removes its example files
         try:
@@ -156,7 +163,30 @@ def check_page(server, chromium, tmp_path):
             message = wait_message(page, 'Panoptic segmentation of a 160 x 120 image')
             assert 'an RGBA image: laid over white' in message
 
+            check_search_tab(page, server['search'], tmp_path)
             assert hosts == {server['url'].split('/')[2]}, hosts  # nothing from outside the machine
         finally:
             browser.close()
     assert 'Traceback' not in open(server['log']).read()
+
+
+def check_search_tab(page, expected, tmp_path):
+    """One text query at all levels on the search tab: the callback's hits as thumbnails and table rows."""
+    gallery, table, message = expected
+    assert len(gallery) == 6, message
+    page.get_by_role('tab', name='Search').click()
+    page.fill('#search-text textarea, #search-text input', SEARCH_TEXT)
+    page.get_by_label('all', exact=True).check()
+    page.fill('#search-topk input', '6')
+    page.locator('#search-run').click()
+    page.wait_for_function('() => document.querySelector("#search-message").innerText.includes("6 hits")',
+                           timeout=90000)
+    page.wait_for_function('() => [...document.querySelectorAll("#search-gallery img")].filter('
+                           'i => i.complete && i.naturalWidth > 0).length >= 6', timeout=30000)
+    sizes = page.evaluate('() => [...document.querySelectorAll("#search-gallery img")].map('
+                          'i => [i.naturalHeight, i.naturalWidth])')
+    assert sizes[:6] == [list(thumb.shape[:2]) for thumb, _ in gallery], sizes  # the thumbnails, unscaled
+    shown = page.locator('#search-table').inner_text()
+    for row in table['data']:
+        assert row[3] in shown and f'{row[1]:.4f}'.rstrip('0') in shown, (row, shown)
+    page.screenshot(path=str(tmp_path / 'web_demo_search.png'), full_page=True)

@@ -27,6 +27,8 @@ DEFAULT_SEARCH_INDEX = 'work_dirs/quickstart_search/index'
 #: What :data:`DEFAULT_SEARCH_INDEX` is built from: the held-out toy scenes.
 TOY_COLLECTION = 'data/synthetic/umg/val.jsonl'
 LEVELS = ('image', 'region', 'mask', 'all')
+#: Side of a hit's thumbnail in the gallery (pixels).
+THUMB_SIDE = 192
 HIT_HEADERS = ('rank', 'score', 'level', 'image', 'box x1, y1, x2, y2')
 GROUND_HEADERS = ('rank', 'score', 'level', 'window or mask', 'box x1, y1, x2, y2')
 
@@ -165,12 +167,14 @@ class WebSearch:
 
     # -- the callbacks -----------------------------------------------------------------------------------------
     def _gallery(self, index, hits) -> List[Tuple[np.ndarray, str]]:
-        """A ``(RGB thumbnail, caption)`` per hit: the image letterboxed with the box outlined or the mask tinted."""
+        """A ``(RGB thumbnail, caption)`` per hit: the image letterboxed with the box outlined or the mask tinted
+        (:func:`~umgclip_mm.search.hit_grid.draw_hit`'s tile less its text strip: the caption says rank, level, score
+        and image)."""
         from umgclip_mm.search import read_image
         from umgclip_mm.search.hit_grid import draw_hit
         out = []
         for rank, hit in enumerate(hits, 1):
-            tile = draw_hit(read_image(osp.join(index.data_root, hit.key)), hit)
+            tile = draw_hit(read_image(osp.join(index.data_root, hit.key)), hit, THUMB_SIDE)[:THUMB_SIDE]
             out.append((np.ascontiguousarray(tile[..., ::-1]),
                         f'#{rank} {hit.level} {hit.score:.3f} {osp.basename(hit.key)}'))
         return out

@@ -118,6 +118,11 @@ class UMGCLIPInferencer(BaseInferencer):
         tower = self._clip_of(self.model, cfg).backbone
         return CLIPPreprocess(self._image_size or tower.img_size[0], self._channel_order)
 
+    def _init_collate(self, cfg):
+        """``pseudo_collate``: the inputs are :class:`CLIPPreprocess`' outputs, whatever the config's test loader
+        collates (a pretraining config's is a dict, which mmengine's ``BaseInferencer`` cannot take)."""
+        return pseudo_collate
+
     def _init_visualizer(self, cfg) -> None:
         return None  # drawings are OVDetLocalVisualizer's legend panels (see visualize)
 
