@@ -10,11 +10,8 @@ env_cfg = dict(dist_cfg=dict(backend='gloo'))
 
 model = dict(  # panoptic_synthetic.py's model; its train vocabulary gives the seen classes of the ensemble
     clip=dict(_delete_=True, **_base_.umgclip_toy),
-    neck=_base_.toy_neck,
-    panoptic_head=_base_.toy_head,
-    train_cfg=_base_.toy_train_cfg,
     train_vocab=dict(_delete_=True, **_base_.train_vocab),
     test_vocab=_base_.vocab,
-    vocab_encoder=dict(templates=_base_.toy_templates))
+    **_base_.toy_panoptic_parts)
 train_dataloader = None
 train_cfg = None

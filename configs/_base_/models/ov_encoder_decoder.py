@@ -3,21 +3,12 @@
 # maps, MaskFormer's semantic inference and FC-CLIP's ensemble. Trained on COCO-Stuff's 171 classes
 # (FC-CLIP trains on COCO panoptic's 133; the mmseg route trains on mmseg's COCOStuffDataset). Configs switch the tower
 # with `model = dict(clip=...)` from umgclip_towers.py and the test vocabulary with `model = dict(test_vocab=...)`.
-_base_ = ['./umgclip_towers.py', './ov_mask2former_head.py']
+_base_ = ['./umgclip_towers.py', './ov_mask2former_head.py', './clip_preprocessors.py']
 model = dict(
     type='umgclip_mm.OVEncoderDecoder',
     clip=_base_.umgclip_vitb16,
-    # CLIP's mean/std in 0-255 RGB (umgclip_mm.models.pretrainers.umgclip.CLIP_MEAN / CLIP_STD); test images padded
-    # to a multiple of 32 (and cropped back by mmseg's post-processing)
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[122.770938, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size_divisor=32,
-        test_cfg=dict(size_divisor=32)),
+    # CLIP's normalisation; training crops padded to a multiple of 32 too
+    data_preprocessor=dict(_base_.clip_seg_preprocessor, size_divisor=32),
     neck=dict(type='mmseg.MultiLevelNeck', out_channels=256, scales=[4, 2, 1, 0.5]),
     decode_head=dict(_base_.ov_mask2former_head, type='umgclip_mm.OVMask2FormerSegHead', ignore_index=255),
     train_cfg=_base_.ov_mask2former_train_cfg,

@@ -3,19 +3,12 @@
 # (faster-rcnn_r50_fpn.py) with a text-embedding classifier plus learned background and class-agnostic regression,
 # and the frozen UMG-CLIP's own box scores ensembled before NMS. Configs switch the tower with
 # `model = dict(clip=...)`, add a class-agnostic mask head for instance masks (OV-LVIS), and set the vocabularies.
-_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './umgclip_towers.py']
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './umgclip_towers.py', './clip_preprocessors.py']
 model = dict(
     _delete_=True,
     type='umgclip_mm.OVTwoStageDetector',
     clip=dict(_base_.umgclip_vitb16, backbone=dict(_base_.umgclip_vitb16.backbone, out_indices=(11, ))),
-    # CLIP's mean/std in 0-255 RGB (umgclip_mm.models.pretrainers.umgclip.CLIP_MEAN / CLIP_STD)
-    data_preprocessor=dict(
-        type='mmdet.DetDataPreprocessor',
-        mean=[122.770938, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        bgr_to_rgb=True,
-        pad_size_divisor=32,
-        pad_mask=True),
+    data_preprocessor=_base_.clip_det_preprocessor,  # CLIP's normalisation
     neck=dict(type='umgclip_mm.ViTPyramidNeck', out_channels=256, scale_factors=(4.0, 2.0, 1.0, 0.5), num_outs=5),
     rpn_head=_base_.model.rpn_head,
     roi_head=dict(

@@ -3,21 +3,12 @@
 # masked-attention decoder, Hungarian matching and losses with a text-embedding classifier, and FC-CLIP's
 # ensemble. Sizes are Mask2Former's (COCO panoptic). Configs switch the tower with
 # `model = dict(clip=...)` from the presets of umgclip_towers.py.
-_base_ = ['./umgclip_towers.py', './ov_mask2former_head.py']
+_base_ = ['./umgclip_towers.py', './ov_mask2former_head.py', './clip_preprocessors.py']
 model = dict(
     type='umgclip_mm.OVMask2Former',
     clip=_base_.umgclip_vitb16,
-    # CLIP's mean/std in 0-255 RGB (umgclip_mm.models.pretrainers.umgclip.CLIP_MEAN / CLIP_STD)
-    data_preprocessor=dict(
-        type='mmdet.DetDataPreprocessor',
-        mean=[122.770938, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        bgr_to_rgb=True,
-        pad_size_divisor=32,
-        pad_mask=True,
-        mask_pad_value=0,
-        pad_seg=True,
-        seg_pad_value=255),
+    # CLIP's normalisation; semantic maps padded with 255
+    data_preprocessor=dict(_base_.clip_det_preprocessor, mask_pad_value=0, pad_seg=True, seg_pad_value=255),
     # 16 px patches: strides 4..32; at 14 px patches the pyramid is at strides 3.5..28 (the decoder is stride-free)
     neck=dict(type='mmseg.MultiLevelNeck', out_channels=256, scales=[4, 2, 1, 0.5]),
     panoptic_head=_base_.ov_mask2former_head,
