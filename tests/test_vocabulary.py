@@ -52,7 +52,9 @@ def test_duplicates_in_a_published_list_warn_typed_ones_fail():
 
 def test_vocabularies_made_by_hand_are_hashable():
     v = Vocabulary([['cat', 'kitten'], ['dog']], 2)
-    assert v.synonyms == (('cat', 'kitten'), ('dog', )) and hash(v.synonyms)
+    assert v.synonyms == (('cat', 'kitten'), ('dog', ))
+    # usable as a cache key: the same vocabulary made again (from tuples this time) finds the entry
+    assert {v.synonyms: 'embeds'}[Vocabulary([('cat', 'kitten'), ('dog', )], 2).synonyms] == 'embeds'
     with pytest.raises(ValueError, match='at least one name'):
         Vocabulary([['cat'], []], 1)
 

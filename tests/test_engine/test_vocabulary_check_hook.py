@@ -36,6 +36,7 @@ def runner(train=None, val=None, unseen=('star', 'sand')):
 
 def test_agreeing_setup_passes_and_the_hook_is_registered():
     hook = HOOKS.build(dict(type='umgclip_mm.VocabularyCheckHook'))
+    assert isinstance(hook, VocabularyCheckHook)  # registered; the checks below raise nothing
     r = runner()
     hook.before_train(r)
     hook.before_val(r)

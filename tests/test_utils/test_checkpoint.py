@@ -79,7 +79,6 @@ def test_init_model_round_trip(tmp_path, tiny_model_cfg):
     again = init_model(dict(model=tiny_model_cfg), str(tmp_path / 'm.pth'))
     x = torch.randn(1, 3, 32, 32)
     torch.testing.assert_close(again.encode_image(x), model.encode_image(x))
-    assert osp.isfile(tmp_path / 'm.pth')
 
 
 class _ReachesThroughGetattr:
