@@ -4,6 +4,7 @@ import os.path as osp
 
 import pytest
 
+from conftest import REPO
 from umgclip_mm.vocabulary import (CLASS_LIST_DIR, available_class_lists, build_vocabulary, class_list_path, name_key,
                                    read_class_list)
 
@@ -54,9 +55,8 @@ def test_package_data_ships_the_lists():
     orig = setuptools.setup
     setuptools.setup = lambda **kw: captured.update(kw)
     try:
-        here = osp.dirname(osp.dirname(osp.abspath(__file__)))
-        code = open(osp.join(here, 'setup.py'), encoding='utf-8').read()
-        exec(compile(code, 'setup.py', 'exec'), dict(__file__=osp.join(here, 'setup.py'), __name__='setup'))
+        code = open(osp.join(REPO, 'setup.py'), encoding='utf-8').read()
+        exec(compile(code, 'setup.py', 'exec'), dict(__file__=osp.join(REPO, 'setup.py'), __name__='setup'))
     finally:
         setuptools.setup = orig
     assert 'class_lists/*.txt' in captured['package_data']['umgclip_mm.vocabulary']
@@ -71,8 +71,7 @@ def test_lvis_lists_split_mmdets_1203_classes_and_the_configs_use_them():
     base, rare = read_class_list('lvis_v1_base_866'), read_class_list('lvis_v1_rare_337')
     assert (len(base), len(rare)) == (866, 337) and not set(base) & set(rare)
     assert [n for n in names if n not in rare] == base and [n for n in names if n in rare] == rare
-    here = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    cfg = Config.fromfile(osp.join(here, 'configs', 'fvlm', 'fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_ov-lvis.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'fvlm', 'fvlm_umgclip-vit-b16_vit-pyramid_8xb2-1x_ov-lvis.py'))
     train, test = build_vocabulary(cfg.model.train_vocab), build_vocabulary(cfg.model.test_vocab)
     assert train == build_vocabulary(base) and len(test) == 1203
     assert test.unseen_names(train) == build_vocabulary(rare).names
