@@ -310,3 +310,35 @@ def test_rpn_proposals_of_the_toy_detector_are_indexed(tiny_clip, collection, tm
     assert manifest['counts']['regions'] == 7 * len(items) and manifest['proposals'] == 'rpn'
     index = SearchIndex(str(tmp_path / 'rpn'))
     np.testing.assert_allclose(index.record(0)['boxes'], boxes, atol=0.01)
+
+
+def test_panoptic_masks_are_indexed_with_their_boxes(tiny_clip, collection, tmp_path):
+    from umgclip_mm.search import PanopticProposer
+    from umgclip_mm.search.panoptic_proposer import mask_boxes
+    proposer = PanopticProposer.from_config('configs/quickstart/panoptic_synthetic.py', None, max_proposals=5,
+                                            dup_iou=0.8)
+    items, root = read_collection(collection)
+    img = cv2.imread(items[0].img_path)
+    boxes, masks, scores = proposer(img)
+    assert 1 <= len(masks) <= 5 and masks.shape[1:] == (40, 48) and masks.dtype == bool
+    assert (np.diff(scores) <= 0).all() and (masks.sum((1, 2)) >= proposer.min_area).all()
+    np.testing.assert_array_equal(boxes, mask_boxes(masks))
+    flat = masks.reshape(len(masks), -1).astype(np.float64)
+    inter = flat @ flat.T
+    iou = inter / (flat.sum(1)[:, None] + flat.sum(1)[None] - inter)
+    assert (iou[~np.eye(len(masks), dtype=bool)] <= 0.8).all()  # duplicates of a better mask dropped
+
+    builder = SearchIndexBuilder(RegionEmbedder(tiny_clip), str(tmp_path / 'pan'), 'panoptic', proposer,
+                                 progress=False)
+    manifest = builder.build(items[:2], root)
+    assert manifest['proposals'] == 'panoptic' and manifest['counts']['regions'] == manifest['counts']['masks']
+    index = SearchIndex(str(tmp_path / 'pan'))
+    record = index.record(0)
+    np.testing.assert_array_equal(decode_rles(record['masks']).astype(bool), masks)  # the model's, not the given
+    np.testing.assert_allclose(record['boxes'], boxes, atol=0.01)
+    stored = index.image_items(0)
+    expected = RegionEmbedder(tiny_clip).embed_images([img], [boxes], [masks])[0]
+    np.testing.assert_allclose(stored['mask'], expected['mask'], atol=2e-3)
+    np.testing.assert_allclose(stored['region'], expected['region'], atol=2e-3)
+    with pytest.raises(ValueError, match="proposals='panoptic' needs a proposer"):
+        SearchIndexBuilder(RegionEmbedder(tiny_clip), str(tmp_path / 'x'), 'panoptic')

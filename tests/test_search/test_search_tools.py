@@ -75,6 +75,46 @@ def test_query_by_example_grounding_and_a_foreign_checkpoint(built_index):
     assert proc.returncode == 2 and 'is not the checkpoint the index was built with' in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize('flags, words', [
+    (['--proposals', 'panoptic'], '--proposals panoptic needs --panoptic-config'),
+    (['--proposals', 'rpn'], '--proposals rpn needs --detector-config'),
+    (['--proposals', 'panoptic', '--panoptic-config', 'p.py', '--max-proposals', '0'], '--max-proposals 0'),
+])
+def test_build_index_refuses_incomplete_proposal_flags(flags, words, capsys):
+    from conftest import load_tool
+    with pytest.raises(SystemExit):
+        load_tool(BUILD).parse_args(['c.jsonl', 'out', '--config', 'c.py', *flags])
+    assert words in capsys.readouterr().err
+
+
+def test_build_index_panoptic_flags_reach_the_proposer(monkeypatch, tmp_path, tiny_files):
+    """--proposals panoptic builds a PanopticProposer from --panoptic-config/--panoptic-checkpoint (20 masks by
+    default) and records them in the manifest (the proposer is a stand-in here: the real one is tested in
+    test_search_index)."""
+    from umgclip_mm.search import PanopticProposer
+    config, ckpt, _ = tiny_files
+    collection = write_collection(tmp_path / 'data', num=2)
+    made = []
+
+    def fake(cls, cfg, checkpoint=None, device='cpu', max_proposals=20):
+        made.append((cfg, checkpoint, max_proposals))
+        mask = np.pad(np.ones((6, 8), bool), ((2, 32), (1, 39)))[None]  # 40 x 48, its box 1, 2, 9, 8
+        return lambda img: (np.array([[1, 2, 9, 8]], np.float32), mask, np.ones(1, np.float32))
+    monkeypatch.setattr(PanopticProposer, 'from_config', classmethod(fake))
+    tool = load_tool_main(BUILD)
+    assert tool([collection, str(tmp_path / 'index'), '--config', config, '--checkpoint', ckpt, '--proposals',
+                 'panoptic', '--panoptic-config', config, '--panoptic-checkpoint', ckpt, '--no-progress']) == 0
+    assert made == [(config, ckpt, 20)]
+    manifest = json.loads((tmp_path / 'index' / 'manifest.json').read_text())
+    assert manifest['proposals'] == 'panoptic' and manifest['counts']['masks'] == manifest['counts']['regions'] == 2
+    assert manifest['model']['panoptic_config'] == 'tiny_umgclip.py'
+
+
+def load_tool_main(path):
+    from conftest import load_tool
+    return load_tool(path).main
+
+
 def test_evaluate_two_checkpoints_side_by_side(tmp_path, tiny_files):
     config, a, b = tiny_files
     collection = write_collection(tmp_path / 'data', num=4)

@@ -13,6 +13,9 @@ Examples:
     python tools/search/build_index.py photos/ work_dirs/search/photos --config CFG --checkpoint CKPT \
         --proposals rpn --detector-config configs/quickstart/detection_synthetic.py \
         --detector-checkpoint work_dirs/detection_synthetic/iter_600.pth
+    python tools/search/build_index.py photos/ work_dirs/search/photos_pan --config CFG --checkpoint CKPT \
+        --proposals panoptic --panoptic-config configs/quickstart/panoptic_synthetic.py \
+        --panoptic-checkpoint work_dirs/quickstart_panoptic/iter_1000.pth
     # 10M images on 8 GPUs: shards dealt to the ranks, rank 0 merges and builds the FAISS indexes
     python -m torch.distributed.run --nproc_per_node 8 tools/search/build_index.py ... --launcher pytorch
 """
@@ -28,12 +31,16 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint', help='its weights (without: random weights, for trying the tool only)')
     parser.add_argument('--data-root', help='folder the annotation file\'s image paths are relative to '
                         '(default: the file\'s folder or its parent)')
-    parser.add_argument('--proposals', default='given', choices=['given', 'grid', 'rpn', 'none'],
-                        help='box proposals: the collection\'s boxes, sliding windows, a detector\'s RPN, or none '
-                        '(masks are always the collection\'s)')
+    parser.add_argument('--proposals', default='given', choices=['given', 'grid', 'rpn', 'panoptic', 'none'],
+                        help='box proposals: the collection\'s boxes, sliding windows, a detector\'s RPN, the panoptic '
+                        'model\'s class-agnostic masks (and their boxes), or none (masks are the collection\'s, except '
+                        'with panoptic)')
     parser.add_argument('--detector-config', help='detector config for --proposals rpn')
     parser.add_argument('--detector-checkpoint', help='detector checkpoint for --proposals rpn')
-    parser.add_argument('--max-proposals', type=int, default=100, help='RPN boxes kept per image')
+    parser.add_argument('--panoptic-config', help='open-vocabulary panoptic config for --proposals panoptic')
+    parser.add_argument('--panoptic-checkpoint', help='its checkpoint for --proposals panoptic')
+    parser.add_argument('--max-proposals', type=int, help='RPN boxes (default 100) or panoptic masks (default 20) '
+                        'kept per image')
     parser.add_argument('--shard-size', type=int, default=1000, help='images per shard')
     parser.add_argument('--batch-size', type=int, default=16, help='images per forward pass')
     parser.add_argument('--index-kind', default='auto', choices=['auto', 'flat', 'ivfpq'],
@@ -45,6 +52,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.proposals == 'rpn' and not args.detector_config:
         parser.error('--proposals rpn needs --detector-config (and --detector-checkpoint)')
+    if args.proposals == 'panoptic' and not args.panoptic_config:
+        parser.error('--proposals panoptic needs --panoptic-config (and --panoptic-checkpoint)')
+    if args.max_proposals is not None and args.max_proposals < 1:
+        parser.error(f'--max-proposals {args.max_proposals}: give at least 1')
     return args
 
 
@@ -54,8 +65,8 @@ def main(argv=None) -> int:
     from mmengine.logging import MMLogger
 
     import umgclip_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
-    from umgclip_mm.search import (CollectionError, RegionEmbedder, RPNProposer, SearchIndexBuilder,
-                                   SearchIndexError, read_collection)
+    from umgclip_mm.search import (CollectionError, PanopticProposer, RegionEmbedder, RPNProposer,
+                                   SearchIndexBuilder, SearchIndexError, read_collection)
     MMLogger.get_instance('umgclip_mm', log_level='INFO')
     if args.launcher != 'none':
         init_dist(args.launcher)
@@ -68,11 +79,16 @@ def main(argv=None) -> int:
         proposer = None
         if args.proposals == 'rpn':
             proposer = RPNProposer.from_config(args.detector_config, args.detector_checkpoint, device=device,
-                                               max_proposals=args.max_proposals)
+                                               max_proposals=args.max_proposals or 100)
+        elif args.proposals == 'panoptic':
+            proposer = PanopticProposer.from_config(args.panoptic_config, args.panoptic_checkpoint, device=device,
+                                                    max_proposals=args.max_proposals or 20)
         builder = SearchIndexBuilder(embedder, args.out_dir, args.proposals, proposer, args.shard_size,
                                      model_info=dict(config=args.config, checkpoint=args.checkpoint,
                                                      detector_config=args.detector_config,
-                                                     detector_checkpoint=args.detector_checkpoint),
+                                                     detector_checkpoint=args.detector_checkpoint,
+                                                     panoptic_config=args.panoptic_config,
+                                                     panoptic_checkpoint=args.panoptic_checkpoint),
                                      index_kind=args.index_kind, progress=not args.no_progress and rank == 0)
         if rank == 0:
             builder.prepare(items, data_root)

@@ -18,7 +18,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
@@ -27,12 +27,12 @@ from .collection import CollectionItem, collection_fingerprint
 from .errors import BadImageError, SearchIndexError
 from .faiss_index import FLAT_MAX_VECTORS, build_faiss_index, index_kind, ivfpq_params, write_faiss_index
 from .grid_proposals import grid_proposals
-from .region_embedder import RegionEmbedder, read_image
+from .region_embedder import RegionEmbedder, encode_rles, read_image
 
 INDEX_FORMAT = 'umgclip-search-index'
 INDEX_VERSION = 1
 LEVELS = ('image', 'region', 'mask')
-PROPOSAL_KINDS = ('given', 'grid', 'rpn', 'none')
+PROPOSAL_KINDS = ('given', 'grid', 'rpn', 'panoptic', 'none')
 
 
 def file_sha256(path: str, chunk: int = 1 << 22) -> str:
@@ -70,11 +70,12 @@ def shard_name(k: int) -> str:
 class SearchIndexBuilder:
     """Build a search index folder over a collection with a :class:`RegionEmbedder`.
 
-    For each image: its global embedding, the embeddings of its box proposals and of its given masks, and the boxes
+    For each image: its global embedding, the embeddings of its box proposals and of its masks, and the boxes
     and masks themselves. Box proposals are, by ``proposals``: ``'given'`` (the collection's boxes), ``'grid'``
-    (:func:`grid_proposals`, no detector), ``'rpn'`` (``proposer``'s, e.g. :class:`RPNProposer`) or ``'none'``
-    (image level only). Masks are the collection's (UMG ``masks`` or COCO ``segmentation``), whatever ``proposals``
-    is.
+    (:func:`grid_proposals`, no detector), ``'rpn'`` (``proposer``'s, e.g. :class:`RPNProposer`), ``'panoptic'``
+    (the bounding boxes of ``proposer``'s masks, e.g. :class:`PanopticProposer`'s) or ``'none'`` (image level only).
+    Masks are the collection's (UMG ``masks`` or COCO ``segmentation``), except with ``'panoptic'``: the
+    proposer's.
 
     Images are processed in shards of ``shard_size``; shard ``k`` holds collection items
     ``[k * shard_size, (k + 1) * shard_size)`` less those that could not be read (:class:`BadImageError`: skipped,
@@ -86,7 +87,8 @@ class SearchIndexBuilder:
         embedder (RegionEmbedder): The model.
         out_dir (str): Index folder (created).
         proposals (str): One of ``'given'``, ``'grid'``, ``'rpn'``, ``'none'``.
-        proposer (callable, optional): ``img -> (boxes [K, 4], scores [K])``, for ``proposals='rpn'``.
+        proposer (callable, optional): ``img -> (boxes [K, 4], scores [K])`` for ``proposals='rpn'``,
+            ``img -> (boxes [K, 4], masks [K, H, W], scores [K])`` for ``'panoptic'``.
         shard_size (int): Images per shard.
         model_info (dict, optional): Recorded in the manifest (a resumed build must match it): file paths under
             keys ending in ``config`` / ``checkpoint`` as their name and their path relative to ``out_dir`` (a
@@ -109,6 +111,9 @@ class SearchIndexBuilder:
             raise ValueError(f'proposals must be one of {PROPOSAL_KINDS}, got {proposals!r}')
         if proposals == 'rpn' and proposer is None:
             raise ValueError("proposals='rpn' needs a proposer (RPNProposer.from_config(detector config, checkpoint))")
+        if proposals == 'panoptic' and proposer is None:
+            raise ValueError("proposals='panoptic' needs a proposer (PanopticProposer.from_config(panoptic config, "
+                             'checkpoint))')
         if shard_size < 1:
             raise ValueError(f'shard_size must be positive, got {shard_size}')
         self.embedder, self.out_dir, self.proposals, self.proposer = embedder, out_dir, proposals, proposer
@@ -185,18 +190,22 @@ class SearchIndexBuilder:
         return done
 
     # ------------------------------------------------------------------ shards
-    def _proposals(self, item: CollectionItem, img: np.ndarray) -> np.ndarray:
+    def _proposals(self, item: CollectionItem, img: np.ndarray):
+        """``(boxes [K, 4], masks as COCO RLEs)`` of an image."""
         h, w = img.shape[:2]
         if self.proposals == 'given':
-            return item.boxes
+            return item.boxes, item.masks
         if self.proposals == 'grid':
-            return grid_proposals(h, w)
+            return grid_proposals(h, w), item.masks
         if self.proposals == 'rpn':
-            return self.proposer(img)[0]
-        return np.zeros((0, 4), np.float32)
+            return self.proposer(img)[0], item.masks
+        if self.proposals == 'panoptic':
+            boxes, masks, _ = self.proposer(img)
+            return boxes, encode_rles(masks)
+        return np.zeros((0, 4), np.float32), item.masks
 
     def _write_shard(self, k: int, items: Sequence[CollectionItem]) -> dict:
-        good, images, boxes, bad = [], [], [], []
+        good, images, boxes, masks, bad = [], [], [], [], []
         for item in items:
             try:
                 img = read_image(item.img_path, item.height, item.width)
@@ -206,8 +215,9 @@ class SearchIndexBuilder:
                 continue
             good.append(item)
             images.append(img)
-            boxes.append(self._proposals(item, img))
-        masks = [item.masks for item in good]
+            b, m = self._proposals(item, img)
+            boxes.append(b)
+            masks.append(m)
         embeds = self.embedder.embed_images(images, boxes, masks) if images else []
         d = self.embedder.embed_dims
 
@@ -226,10 +236,10 @@ class SearchIndexBuilder:
 
         def write_lines(tmp):
             with open(tmp, 'w') as f:
-                for item, img, b in zip(good, images, boxes):
+                for item, img, b, m in zip(good, images, boxes, masks):
                     f.write(json.dumps(dict(key=item.key, height=img.shape[0], width=img.shape[1],
                                             boxes=np.round(np.asarray(b, np.float64), 2).tolist(),
-                                            masks=item.masks)) + '\n')
+                                            masks=m)) + '\n')
 
         atomic_write(base + '.npz', write_npz)
         atomic_write(base + '.jsonl', write_lines)

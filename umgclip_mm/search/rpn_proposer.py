@@ -4,6 +4,8 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
+from .array_pipeline import array_test_pipeline
+
 
 class RPNProposer:
     """The boxes the RPN of an mmdet detector (e.g. :class:`OVTwoStageDetector`) proposes for an image, after the
@@ -20,24 +22,12 @@ class RPNProposer:
     """
 
     def __init__(self, detector, max_proposals: int = 100, min_score: float = 0.0):
-        from mmdet.utils import get_test_pipeline_cfg
-        from mmengine.dataset import Compose
-        from mmengine.registry import DefaultScope
         if not hasattr(detector, 'rpn_head'):
             raise TypeError(f'{type(detector).__name__} has no RPN: give a two-stage detector config '
                             '(configs/quickstart/detection_synthetic.py)')
         self.detector = detector.eval()
         self.max_proposals, self.min_score = max_proposals, min_score
-        steps = []
-        for step in get_test_pipeline_cfg(detector.cfg):
-            kind = str(step['type']).split('.')[-1]
-            if kind == 'LoadImageFromFile':
-                step = dict(step, type='mmdet.LoadImageFromNDArray')
-            elif kind == 'LoadAnnotations':
-                continue
-            steps.append(step)
-        with DefaultScope.overwrite_default_scope('mmdet'):
-            self.pipeline = Compose(steps)
+        self.pipeline = array_test_pipeline(detector.cfg)
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
