@@ -2,9 +2,5 @@
 # Evaluation under slurm: srun starts GPUS tasks, GPUS_PER_NODE per node, each running tools/test.py.
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options...]
 # Nodes = GPUS / GPUS_PER_NODE; SRUN_ARGS adds srun options (e.g. "--quotatype=auto"); PYTHON picks the interpreter.
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" || $# -lt 4 ]]; then
-    sed -n '2,4p' "$0" | sed 's/^# //'
-    [[ $# -lt 4 && "${1:-}" != "-h" && "${1:-}" != "--help" ]] && exit 2
-    exit 0
-fi
+source "$(dirname "$0")/launcher_usage.sh" && check_usage 4 "$@"
 exec bash "$(dirname "$0")/slurm_launch.sh" test.py "$1" "$2" "$3" "$4" --launcher=slurm "${@:5}"

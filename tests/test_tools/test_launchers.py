@@ -1,6 +1,7 @@
-"""tools/dist_test.sh (two gloo processes evaluate a checkpoint on CPU), tools/slurm_train.sh,
-tools/slurm_test.sh and the launcher they share, tools/slurm_launch.sh (the srun command line they build, read off a
-fake ``srun`` first on PATH)."""
+"""tools/dist_test.sh (two gloo processes evaluate a checkpoint on CPU), dist_train.sh and the launcher they share,
+dist_launch.sh (the torch.distributed.run command line, read off a fake interpreter), tools/slurm_train.sh,
+tools/slurm_test.sh and their launcher, tools/slurm_launch.sh (the srun command line they build, read off a fake
+``srun`` first on PATH)."""
 import os
 import os.path as osp
 import re
@@ -14,8 +15,8 @@ from conftest import REPO, run_tool
 from umgclip_mm.registry import MODELS
 
 CFG = 'configs/quickstart/pretrain_synthetic.py'
-SCRIPTS = ('tools/dist_train.sh', 'tools/dist_test.sh', 'tools/slurm_train.sh', 'tools/slurm_test.sh',
-           'tools/slurm_launch.sh')
+SCRIPTS = ('tools/dist_train.sh', 'tools/dist_test.sh', 'tools/dist_launch.sh', 'tools/slurm_train.sh',
+           'tools/slurm_test.sh', 'tools/slurm_launch.sh')
 
 
 @pytest.mark.parametrize('script', SCRIPTS)
@@ -78,6 +79,16 @@ def test_slurm_test_builds_the_srun_command(fake_srun):
     assert args[1:10] == ['-p', 'part1', '--job-name=job1', '--gres=gpu:8', '--ntasks=8', '--ntasks-per-node=8',
                           '--cpus-per-task=5', '--kill-on-bad-exit=1', 'python3']  # defaults; no SRUN_ARGS
     assert args[10:] == ['-u', 'tools/test.py', CFG, 'model.pth', '--launcher=slurm', '--work-dir', 'w']
+
+
+def test_dist_train_builds_the_torchrun_command(tmp_path):
+    fake_python = tmp_path / 'python'
+    fake_python.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n')
+    fake_python.chmod(0o755)
+    out = run_tool('bash', 'tools/dist_train.sh', CFG, '4', '--amp', env={'PYTHON': str(fake_python), 'PORT': '29555'})
+    assert out.stdout.splitlines() == [
+        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1', '--nproc_per_node=4',
+        '--master_port=29555', 'tools/train.py', CFG, '--launcher', 'pytorch', '--amp']
 
 
 def test_slurm_launch_runs_any_tool_and_refuses_one_that_is_not_there(fake_srun):
