@@ -149,20 +149,31 @@ def test_heads_refuse_vocabulary_dependent_weights():
     assert MODELS.build(cfg).roi_head.with_mask
 
 
+def sized_sample(h, w, batch_shape):
+    return DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w), scale_factor=(1., 1.),
+                                       batch_input_shape=batch_shape))
+
+
 @pytest.mark.parametrize('ensemble', [True, False])
 def test_an_images_predictions_do_not_depend_on_its_batch(detector, ensemble):
-    """Image 0 alone and image 0 beside another image: the same boxes, scores and labels."""
+    """A 64 x 64 image alone, and beside a 64 x 96 one (so padded to 64 x 96 in the batch): the same boxes, scores
+    and labels (the frozen ViT attends over the padding, and the RPN proposes in it, unless each image is predicted
+    at its own size)."""
     detector.eval()
     torch.manual_seed(1)
-    inputs = torch.randn(2, 3, 64, 64)
+    image, other = torch.randn(3, 64, 64), torch.randn(3, 64, 96)
+    batch = torch.zeros(2, 3, 64, 96)
+    batch[0, :, :, :64], batch[1] = image, other
     saved, detector.ensemble = detector.ensemble, detector.ensemble if ensemble else None
     try:
         with torch.no_grad():
-            alone = detector(inputs[:1], det_samples(1), mode='predict')[0].pred_instances
-            batch = detector(inputs, det_samples(2), mode='predict')[0].pred_instances
+            alone = detector(image[None], [sized_sample(64, 64, (64, 64))], mode='predict')[0].pred_instances
+            both = detector(batch, [sized_sample(64, 64, (64, 96)), sized_sample(64, 96, (64, 96))], mode='predict')
+            beside_other = both[0].pred_instances
     finally:
         detector.ensemble = saved
-    assert len(alone) > 0 and len(alone) == len(batch)
-    torch.testing.assert_close(batch.bboxes, alone.bboxes, rtol=1e-4, atol=1e-3)
-    torch.testing.assert_close(batch.scores, alone.scores, rtol=1e-4, atol=1e-5)
-    assert torch.equal(batch.labels, alone.labels)
+    assert len(alone) > 0 and len(alone) == len(beside_other)
+    torch.testing.assert_close(beside_other.bboxes, alone.bboxes)
+    torch.testing.assert_close(beside_other.scores, alone.scores)
+    assert torch.equal(beside_other.labels, alone.labels)
+    assert len(both[1].pred_instances) > 0 and both[1].batch_input_shape == (64, 96)

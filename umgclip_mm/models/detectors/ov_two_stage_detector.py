@@ -95,7 +95,18 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
         """Boxes (and masks) in the test vocabulary; with ``ensemble`` set, box scores combine the head's and the
-        frozen UMG-CLIP's scores of the boxes before NMS (see the class docstring)."""
+        frozen UMG-CLIP's scores of the boxes before NMS (see the class docstring).
+
+        An image padded beyond its own ``pad_shape`` (to a larger image's size in the batch) is predicted alone, as
+        in a batch of one: the frozen tower attends over the whole padded grid and fits its position embeddings to
+        it, and the RPN proposes in the padding, so its predictions would otherwise depend on the rest of the
+        batch."""
+        shapes = [tuple(s.metainfo.get('pad_shape', batch_inputs.shape[-2:]))[:2] for s in batch_data_samples]
+        if len(shapes) > 1 and any(shape != tuple(batch_inputs.shape[-2:]) for shape in shapes):
+            for i, (h, w) in enumerate(shapes):
+                batch_data_samples[i].set_metainfo(dict(batch_input_shape=(h, w)))
+                self.predict(batch_inputs[i:i + 1, :, :h, :w], batch_data_samples[i:i + 1], rescale=rescale)
+            return batch_data_samples
         self._switch_vocabulary('test')
         feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         x = self.pyramid(feats)
