@@ -173,8 +173,8 @@ class UMGCLIPInferencer(BaseInferencer):
         classes = None
         if vocab is not None:
             classes = self.class_names(vocab)
-            prototypes = self.class_embeds(vocab)
-            scores = (self.clip.get_logit_scale() * embeds @ prototypes.t().to(embeds)).softmax(-1)
+            class_embeds = self.class_embeds(vocab)
+            scores = (self.clip.get_logit_scale() * embeds @ class_embeds.t().to(embeds)).softmax(-1)
         out = []
         for i, sample in enumerate(samples):
             sample = sample.clone() if sample is not None else BaseDataElement()
@@ -200,7 +200,7 @@ class UMGCLIPInferencer(BaseInferencer):
         return self.clip.encode_text(texts).float().cpu()
 
     def class_embeds(self, vocab) -> torch.Tensor:
-        """``[C, D]`` class prototypes of ``vocab`` (templates and synonyms averaged, cached per weights)."""
+        """``[C, D]`` class embeddings of ``vocab`` (templates and synonyms averaged, cached per weights)."""
         from umgclip_mm.vocabulary import build_vocabulary
         with torch.no_grad():
             return self.vocab_encoder(self.clip, build_vocabulary(vocab))
