@@ -98,7 +98,7 @@ class LoadUMGAnnotations(BaseTransform):
                 item_tags = clean_texts(item.get('tags'), source, f'{level} {i} tags')
                 if not caps and not item_tags:
                     raise ValueError(f'{level} has no caption and no tag')
-            except Exception as err:  # pycocotools raises assorted errors on malformed input
+            except (ValueError, TypeError, OverflowError) as err:  # malformed item (our checks; pycocotools')
                 SKIPS(f'bad {level}', results.get('source', '?'), f'{level} {i}: {err}')
                 continue
             index.append(i)
