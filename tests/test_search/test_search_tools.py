@@ -91,16 +91,9 @@ def test_build_index_panoptic_flags_reach_the_proposer(monkeypatch, tmp_path, ti
     """--proposals panoptic builds a PanopticProposer from --panoptic-config/--panoptic-checkpoint (20 masks by
     default) and records them in the manifest (the proposer is a stand-in here: the real one is tested in
     test_search_index)."""
-    from umgclip_mm.search import PanopticProposer
     config, ckpt, _ = tiny_files
     collection = write_collection(tmp_path / 'data', num=2)
-    made = []
-
-    def fake(cls, cfg, checkpoint=None, device='cpu', max_proposals=20):
-        made.append((cfg, checkpoint, max_proposals))
-        mask = np.pad(np.ones((6, 8), bool), ((2, 32), (1, 39)))[None]  # 40 x 48, its box 1, 2, 9, 8
-        return lambda img: (np.array([[1, 2, 9, 8]], np.float32), mask, np.ones(1, np.float32))
-    monkeypatch.setattr(PanopticProposer, 'from_config', classmethod(fake))
+    made = fake_panoptic(monkeypatch)
     tool = load_tool_main(BUILD)
     assert tool([collection, str(tmp_path / 'index'), '--config', config, '--checkpoint', ckpt, '--proposals',
                  'panoptic', '--panoptic-config', config, '--panoptic-checkpoint', ckpt, '--no-progress']) == 0
@@ -108,6 +101,39 @@ def test_build_index_panoptic_flags_reach_the_proposer(monkeypatch, tmp_path, ti
     manifest = json.loads((tmp_path / 'index' / 'manifest.json').read_text())
     assert manifest['proposals'] == 'panoptic' and manifest['counts']['masks'] == manifest['counts']['regions'] == 2
     assert manifest['model']['panoptic_config'] == 'tiny_umgclip.py'
+
+
+def fake_panoptic(monkeypatch):
+    """PanopticProposer.from_config replaced by a stand-in whose one mask (of a 40 x 48 image) has the box 1, 2, 9,
+    8; returns the list of the (config, checkpoint, max_proposals) it was built with."""
+    from umgclip_mm.search import PanopticProposer
+    made = []
+
+    def fake(cls, cfg, checkpoint=None, device='cpu', max_proposals=20):
+        made.append((cfg, checkpoint, max_proposals))
+        mask = np.pad(np.ones((6, 8), bool), ((2, 32), (1, 39)))[None]
+        return lambda img: (np.array([[1, 2, 9, 8]], np.float32), mask, np.ones(1, np.float32))
+    monkeypatch.setattr(PanopticProposer, 'from_config', classmethod(fake))
+    return made
+
+
+def test_evaluate_panoptic_proposals_reports_region_and_mask_rows(monkeypatch, tmp_path, tiny_files, capsys):
+    config, ckpt, _ = tiny_files
+    collection = write_collection(tmp_path / 'data', num=2)
+    made = fake_panoptic(monkeypatch)
+    evaluate = load_tool_main(EVALUATE)
+    with pytest.raises(SystemExit):
+        evaluate([collection, '--config', config, '--checkpoints', ckpt, '--proposals', 'panoptic'])
+    assert '--proposals panoptic needs --panoptic-config' in capsys.readouterr().err
+    assert evaluate([collection, '--config', config, '--checkpoints', ckpt, '--names', 'A', '--proposals', 'given',
+                     'panoptic', '--panoptic-config', config, '--panoptic-checkpoint', ckpt, '--work-dir',
+                     str(tmp_path / 'work'), '--out', str(tmp_path / 'search.json')]) == 0
+    assert made == [(config, ckpt, 20)]
+    metrics = json.loads((tmp_path / 'search.json').read_text())['A']
+    assert set(metrics['panoptic']) == set(metrics['given'])  # its masks are its own: mask rows too
+    # one stand-in box per image, far from the captioned ones: no hit, where the given boxes find every caption
+    assert metrics['panoptic']['region_R@10'] < metrics['given']['region_R@10'] == 100.0
+    assert 'panoptic mask_R@1 ' in capsys.readouterr().out
 
 
 def load_tool_main(path):

@@ -7,7 +7,8 @@ caption grounded in its own image: top-1 box IoU >= 0.5).
 
 Proposals: ``given`` indexes the annotated boxes and masks (the embeddings alone decide); ``grid`` indexes sliding
 windows instead of the boxes (the embeddings must also pick the window that fits the object; its masks are the given
-ones, so only its region rows are printed).
+ones, so only its region rows are printed); ``panoptic`` (with --panoptic-config/--panoptic-checkpoint) indexes the
+panoptic model's class-agnostic masks and their boxes (the proposals must also find the objects).
 
 Example (what `make quickstart-report` runs):
     python tools/search/evaluate_search.py data/synthetic/umg/val.jsonl \
@@ -28,11 +29,15 @@ def parse_args(argv=None):
     parser.add_argument('--config', required=True, help='UMG-CLIP config of the checkpoints')
     parser.add_argument('--checkpoints', nargs='+', required=True)
     parser.add_argument('--names', nargs='+', help='a column name per checkpoint (default: file names)')
-    parser.add_argument('--proposals', nargs='+', default=['given', 'grid'], choices=['given', 'grid'])
+    parser.add_argument('--proposals', nargs='+', default=['given', 'grid'], choices=['given', 'grid', 'panoptic'])
+    parser.add_argument('--panoptic-config', help='open-vocabulary panoptic config for --proposals panoptic')
+    parser.add_argument('--panoptic-checkpoint', help='its checkpoint')
     parser.add_argument('--data-root', help='folder of the images (default: guessed from the file)')
     parser.add_argument('--work-dir', default='work_dirs/search_eval', help='indexes go to WORK_DIR/NAME-PROPOSALS')
     parser.add_argument('--out', help='write {name: {proposals: metrics}} to this JSON file')
     args = parser.parse_args(argv)
+    if 'panoptic' in args.proposals and not args.panoptic_config:
+        parser.error('--proposals panoptic needs --panoptic-config (and --panoptic-checkpoint)')
     args.names = args.names or [osp.splitext(osp.basename(c))[0] for c in args.checkpoints]
     if len(args.names) != len(args.checkpoints) or len(set(args.names)) != len(args.names):
         parser.error(f'--names: {len(args.checkpoints)} distinct names needed, got {args.names}')
@@ -62,8 +67,9 @@ def main(argv=None) -> int:
     from mmengine.logging import MMLogger
 
     import umgclip_mm  # noqa: F401
-    from umgclip_mm.search import (CollectionError, RegionEmbedder, SearchIndex, SearchIndexBuilder,
-                                   SearchIndexError, evaluate_index, read_captioned_items, read_collection)
+    from umgclip_mm.search import (CollectionError, PanopticProposer, RegionEmbedder, SearchIndex,
+                                   SearchIndexBuilder, SearchIndexError, evaluate_index, read_captioned_items,
+                                   read_collection)
     MMLogger.get_instance('umgclip_mm', log_level='WARNING')
     missing = [c for c in args.checkpoints if not osp.isfile(c)]
     if missing:
@@ -73,20 +79,26 @@ def main(argv=None) -> int:
         items, data_root = read_collection(args.ann_file, args.data_root)
         truth = read_captioned_items(args.ann_file)
         results = {}
+        proposers = {}
+        if 'panoptic' in args.proposals:
+            proposers['panoptic'] = PanopticProposer.from_config(args.panoptic_config, args.panoptic_checkpoint)
         for name, ckpt in zip(args.names, args.checkpoints):
             embedder = RegionEmbedder.from_config(args.config, ckpt)
             results[name] = {}
             for proposals in args.proposals:
                 out_dir = osp.join(args.work_dir, f'{name}-{proposals}')
-                builder = SearchIndexBuilder(embedder, out_dir, proposals, progress=False,
-                                             model_info=dict(config=args.config, checkpoint=ckpt))
+                info = dict(config=args.config, checkpoint=ckpt)
+                if proposals == 'panoptic':
+                    info.update(panoptic_config=args.panoptic_config, panoptic_checkpoint=args.panoptic_checkpoint)
+                builder = SearchIndexBuilder(embedder, out_dir, proposals, proposers.get(proposals), progress=False,
+                                             model_info=info)
                 try:
                     builder.prepare(items, data_root)
                 except SearchIndexError:  # an index of an earlier checkpoint of that name: this tool's own folder
                     shutil.rmtree(out_dir)
                 builder.build(items, data_root)
                 metrics = evaluate_index(SearchIndex(out_dir, embedder), truth)
-                if proposals != 'given':  # its masks are the given ones: the mask rows would repeat 'given's
+                if proposals == 'grid':  # its masks are the given ones: the mask rows would repeat 'given's
                     metrics = {k: v for k, v in metrics.items() if not k.startswith('mask_')}
                 results[name][proposals] = metrics
     except (CollectionError, SearchIndexError) as err:
