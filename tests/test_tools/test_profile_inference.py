@@ -17,8 +17,6 @@ CONFIGS = dict(panoptic=('configs/quickstart/panoptic_synthetic.py', '--stuff-te
 # bf16 detection on a CPU fails in mmcv's nms (bf16 boxes from the autocast RPN: "expected scalar type Float but
 # found BFloat16"), in image_demo.py as well: not the profiler's to fix
 DTYPES = dict(panoptic=['fp32', 'bf16'], detection=['fp32'], semseg=['fp32', 'bf16'])
-# what each task model has: (tower, neck, pixdec/rpn, head, ensemble) all called, plus post-processing
-SPLIT = ['tower', 'neck', 'decoder', 'head', 'ensemble', 'post']
 
 
 @pytest.fixture(scope='module')
@@ -47,17 +45,18 @@ def test_every_part_is_timed_by_hooks(task, image, tmp_path, capsys):
     out = capsys.readouterr().out
     for dtype in DTYPES[task]:
         lines = out[out.index(f'--dtype {dtype} on cpu:'):].splitlines()
-        assert lines[1].split()[2:] == ['load', 'preproc', 'text', 'tower', 'neck', 'pixdec/rpn', 'head',
-                                        'ensemble', 'post', 'draw', 'total']
+        assert lines[1].split()[2:] == ['load', 'preproc', 'text', 'tower', 'neck', 'pixdec/rpn', 'msdeform',
+                                        'head', 'ensemble', 'post', 'draw', 'total']
         values = dict(zip(lines[1].split()[2:], map(float, lines[2].split()[1:])))
         assert min(values[p] for p in ['tower', 'neck', 'pixdec/rpn', 'head', 'ensemble', 'post']) > 0, values
+        assert (values['msdeform'] > 0) == (task != 'detection')  # Mask2Former's pixel decoder; none in F-VLM
         parts = sum(v for k, v in values.items() if k != 'total')
         assert parts == pytest.approx(values['total'], abs=0.5)  # exclusive: the parts add up to the whole
     summary = out[out.index('share of the model'):].splitlines()
     if task != 'detection':
         assert summary[1].split(' | ')[1:] == ['fp32 s', 'bf16 s', 'fp32 share', 'bf16 share', 'bf16/fp32 |']
     share = 1 + len(DTYPES[task])  # the first dtype's share column
-    shares = [float(line.split(' | ')[share].strip(' |%')) for line in summary[3:11]]
+    shares = [float(line.split(' | ')[share].strip(' |%')) for line in summary[3:12]]
     assert sum(shares[:-1]) == pytest.approx(100, abs=4) and shares[-1] == 100  # parts, then the model total
 
 
@@ -73,6 +72,8 @@ def test_hooks_split_tower_from_head_and_go_away():
     assert parts[id(model.clip.backbone)] == 'tower' and all(
         parts[id(block)] == 'tower' for block in model.clip.backbone.modules() if id(block) in parts)
     assert parts[id(model.panoptic_head.pixel_decoder)] == 'decoder'
+    deform = [m for m in model.panoptic_head.pixel_decoder.modules() if id(m) in parts and parts[id(m)] == 'msda']
+    assert deform and all(type(m).__name__ == 'MultiScaleDeformableAttention' for m in deform)
     assert parts[id(model.panoptic_head.transformer_decoder)] == 'head'
     assert id(model.clip.text_encoder) not in parts
     with profile.hooked(model, lambda: None, split=True):

@@ -5,7 +5,8 @@ ensemble (the out-of-vocabulary branch: the frozen tower's scores of the masks o
 model: tower, neck, head, post-processing) and draw. With --split-model, model is split further into tower (the
 frozen image tower), neck (the ViT feature pyramid), pixdec/rpn (the pixel decoder, or the RPN's convolutions), head
 (the masked-attention decoder and its predictions, or the RoI head) and post (the rest of the forward: mask-class
-fusion, resizing to the image, NMS, mask pasting).
+fusion, resizing to the image, NMS, mask pasting); msdeform is the pixel decoder's multi-scale deformable attention
+(mmcv's MultiScaleDeformableAttention, wherever it is), taken out of pixdec/rpn.
 
 The parts are timed from outside the model: the inferencer's own steps (preprocess, forward, draw) and forward
 hooks on the modules of each part (a part whose module is not called as a whole, like the tower's
@@ -25,10 +26,13 @@ import time
 
 PARTS = ('load', 'preproc', 'text', 'ensemble', 'model', 'draw')
 #: --split-model: the model's forward split further; 'post' is what of the forward no other part covers.
-SPLIT_PARTS = ('load', 'preproc', 'text', 'tower', 'neck', 'decoder', 'head', 'ensemble', 'post', 'draw')
+SPLIT_PARTS = ('load', 'preproc', 'text', 'tower', 'neck', 'decoder', 'msda', 'head', 'ensemble', 'post', 'draw')
 #: The parts that are the model's own compute (the share and the total of --dtypes' summary).
-MODEL_PARTS = ('preproc', 'tower', 'neck', 'decoder', 'head', 'ensemble', 'post', 'model')
-HEADERS = {'decoder': 'pixdec/rpn'}
+MODEL_PARTS = ('preproc', 'tower', 'neck', 'decoder', 'msda', 'head', 'ensemble', 'post', 'model')
+HEADERS = {'decoder': 'pixdec/rpn', 'msda': 'msdeform'}
+#: --split-model: modules timed by their class, wherever they are (the pixel decoder's multi-scale deformable
+#: attention: mmcv's CPU path is a pure-PyTorch fallback, grid_sample per level).
+TYPED = (('msda', 'MultiScaleDeformableAttention'),)
 #: The modules of each part, as attribute paths from the model (those a model lacks are skipped).
 HOOKED = (('preproc', ('data_preprocessor',)), ('text', ('vocab_encoder',)), ('ensemble', ('ensemble',)))
 SPLIT_HOOKED = HOOKED + (('tower', ('clip.backbone',)), ('neck', ('pyramid', 'neck')),
@@ -87,6 +91,11 @@ def hooked_modules(model, split: bool = False):
     ``forward_features``, a head's ``predict``) is timed by the modules it calls."""
     import torch.nn as nn
     found, owner = [], {}
+    for part, type_name in (TYPED if split else ()):
+        for module in model.modules():
+            if type(module).__name__ == type_name:
+                owner[id(module)] = part
+                found.append((module, part))
     for part, paths in (SPLIT_HOOKED if split else HOOKED):
         for path in paths:
             module = _resolve(model, path)
