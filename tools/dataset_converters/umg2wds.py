@@ -25,7 +25,7 @@ import sys
 import tarfile
 import time
 
-IMAGE_EXTS = ('jpg', 'jpeg', 'png', 'webp', 'bmp')  # as umgclip_mm.datasets.umg_webdataset reads them
+IMAGE_EXTS = ('jpg', 'jpeg', 'png', 'webp', 'bmp')  # as umgclip_mm.datasets.tar_shards reads them
 
 
 def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
