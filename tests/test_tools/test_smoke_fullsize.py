@@ -132,8 +132,8 @@ def test_the_table_row_is_the_metric_line_or_the_error(tmp_path):
                    '12/07 18:10:15 - mmengine - INFO - Iter(val) [2/2]    aAcc: 1.0  mIoU: 0.5  time: 74.3\n')
     row = smoke.summarise(str(log), 0, 'train')
     assert row == 'train: 221.4779 s/iter, loss 157.1506; aAcc: 1.0  mIoU: 0.5  time: 74.3'
-    log.write_text('12/07 18:28:48 - mmengine - ERROR - ov_coco_metric.py - compute_metrics - 105 - The testing results '
-                   'of the whole dataset is empty.\n'
+    log.write_text('12/07 18:28:48 - mmengine - ERROR - ov_coco_metric.py - compute_metrics - 105 - The testing '
+                   'results of the whole dataset is empty.\n'
                    '12/07 18:28:48 - mmengine - INFO - Epoch(val) [1][2/2]    data_time: 0.0462  time: 79.1287\n')
     assert smoke.summarise(str(log), 0, 'test').endswith('NO METRICS: ov_coco_metric.py - compute_metrics - 105 - '
                                                          'The testing results of the whole dataset is empty.')
