@@ -154,24 +154,20 @@ def sized_sample(h, w, batch_shape):
                                        batch_input_shape=batch_shape))
 
 
-@pytest.mark.parametrize('ensemble', [True, False])
-def test_an_images_predictions_do_not_depend_on_its_batch(detector, ensemble):
+def test_an_images_predictions_do_not_depend_on_its_batch(detector):
     """A 64 x 64 image alone, and beside a 64 x 96 one (so padded to 64 x 96 in the batch): the same boxes, scores
-    and labels (the frozen ViT attends over the padding, and the RPN proposes in it, unless each image is predicted
-    at its own size)."""
+    and labels, the ensemble included (the frozen ViT attends over the padding, and the RPN proposes in it, unless
+    each image is predicted at its own size)."""
     detector.eval()
     torch.manual_seed(1)
     image, other = torch.randn(3, 64, 64), torch.randn(3, 64, 96)
     batch = torch.zeros(2, 3, 64, 96)
     batch[0, :, :, :64], batch[1] = image, other
-    saved, detector.ensemble = detector.ensemble, detector.ensemble if ensemble else None
-    try:
-        with torch.no_grad():
-            alone = detector(image[None], [sized_sample(64, 64, (64, 64))], mode='predict')[0].pred_instances
-            both = detector(batch, [sized_sample(64, 64, (64, 96)), sized_sample(64, 96, (64, 96))], mode='predict')
-            beside_other = both[0].pred_instances
-    finally:
-        detector.ensemble = saved
+    with torch.no_grad():
+        alone = detector(image[None], [sized_sample(64, 64, (64, 64))], mode='predict')[0].pred_instances
+        both = detector(batch, [sized_sample(64, 64, (64, 96)), sized_sample(64, 96, (64, 96))], mode='predict')
+    beside_other = both[0].pred_instances
+    assert detector.ensemble is not None
     assert len(alone) > 0 and len(alone) == len(beside_other)
     torch.testing.assert_close(beside_other.bboxes, alone.bboxes)
     torch.testing.assert_close(beside_other.scores, alone.scores)
