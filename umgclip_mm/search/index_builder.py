@@ -13,7 +13,6 @@ Every file is written under a temporary name and renamed into place, so an inter
 only; a new build in the same folder continues after the last complete one. Paths in the manifest are relative to
 the index folder, so the folder can move to another machine.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -27,44 +26,13 @@ from .collection import CollectionItem, collection_fingerprint
 from .errors import BadImageError, SearchIndexError
 from .faiss_index import FLAT_MAX_VECTORS, build_faiss_index, index_kind, ivfpq_params, write_faiss_index
 from .grid_proposals import grid_proposals
+from .index_files import atomic_write, file_sha256, shard_name, write_json
 from .region_embedder import RegionEmbedder, encode_rles, read_image
 
 INDEX_FORMAT = 'umgclip-search-index'
 INDEX_VERSION = 1
 LEVELS = ('image', 'region', 'mask')
 PROPOSAL_KINDS = ('given', 'grid', 'rpn', 'panoptic', 'none')
-
-
-def file_sha256(path: str, chunk: int = 1 << 22) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
-
-
-def atomic_write(path: str, write) -> None:
-    """Call ``write(tmp_path)`` and rename the file into ``path`` (a reader sees the old file or the whole new one)."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
-def write_json(path: str, obj) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    def write(tmp):
-        with open(tmp, 'w') as f:
-            json.dump(obj, f, indent=1)
-    atomic_write(path, write)
-
-
-def shard_name(k: int) -> str:
-    return f'shard-{k:05d}'
 
 
 class SearchIndexBuilder:

@@ -235,7 +235,7 @@ def index_model_files(index_dir: str, manifest: dict, config: Optional[str] = No
     Raises:
         SearchIndexError: The file is missing or is another checkpoint; the message says which flag gives it.
     """
-    from .index_builder import file_sha256
+    from .index_files import file_sha256
     model = manifest['model']
     config = config or (osp.join(index_dir, model['config_path']) if model.get('config_path') else None)
     checkpoint = checkpoint or (osp.join(index_dir, model['checkpoint_path']) if model.get('checkpoint_path')
