@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Evaluate a checkpoint on a config's test set with mmengine's Runner (single process, or under torchrun).
+r"""Evaluate a checkpoint on a config's test set with mmengine's Runner (single process, or under torchrun).
 
 Examples:
     python tools/test.py configs/quickstart/panoptic_synthetic.py work_dirs/quickstart_panoptic/iter_1000.pth

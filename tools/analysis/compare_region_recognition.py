@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Compare two (or more) checkpoints on the same zero-shot recognition test: one config, the same images, boxes
+r"""Compare two (or more) checkpoints on the same zero-shot recognition test: one config, the same images, boxes
 and masks, each checkpoint evaluated in turn by mmengine's Runner; prints every metric side by side with the
 difference to the first, per class too (ZeroShotRecognitionMetric's per_class), and optionally writes them as JSON.
 

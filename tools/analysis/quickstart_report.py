@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Print the quickstart's result tables (the ones in README.md) from the logs of its runs.
+r"""Print the quickstart's result tables (the ones in README.md) from the logs of its runs.
 
 `make quickstart` writes, under work_dirs/: quickstart (pretraining, all six terms), quickstart_panoptic (open-
 vocabulary panoptic segmentation, the ensemble on), quickstart_semseg (semantic segmentation, mmseg's

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert COCO annotations into UMG JSON-lines shards (docs/data_format.md, "From COCO"): captions, instances
+r"""Convert COCO annotations into UMG JSON-lines shards (docs/data_format.md, "From COCO"): captions, instances
 and panoptic of an image in one record.
 
 - captions_*.json   -> image-level captions

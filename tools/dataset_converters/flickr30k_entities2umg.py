@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert Flickr30k Entities into UMG JSON-lines shards (docs/data_format.md, "From Flickr30k Entities").
+r"""Convert Flickr30k Entities into UMG JSON-lines shards (docs/data_format.md, "From Flickr30k Entities").
 
 For each image id (from --ids, a split file such as train.txt, or every Annotations/*.xml): the five sentences of
 Sentences/<id>.txt, markup removed, become the image captions; each entity with a box in Annotations/<id>.xml a

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert GBC (graph-based captions: GBC1M, GBC10M; JSON lines of GbcGraph) into UMG JSON-lines shards
+r"""Convert GBC (graph-based captions: GBC1M, GBC10M; JSON lines of GbcGraph) into UMG JSON-lines shards
 (docs/data_format.md, "From GBC").
 
 The short and original captions become image captions (the long detail caption too with --with-detail); every

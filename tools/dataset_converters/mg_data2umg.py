@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert MG-Data (8M CC3M/CC12M images with short and long captions, object masks with object captions and
+r"""Convert MG-Data (8M CC3M/CC12M images with short and long captions, object masks with object captions and
 region masks with region captions, COCO RLE) into UMG JSON-lines shards (docs/data_format.md, "From MG-Data").
 
 Each object and each region becomes a mask captioned with its caption (--object-boxes: also a box per object);

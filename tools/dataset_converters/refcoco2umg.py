@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert RefCOCO, RefCOCO+ or RefCOCOg into UMG JSON-lines shards (docs/data_format.md, "From RefCOCO").
+r"""Convert RefCOCO, RefCOCO+ or RefCOCOg into UMG JSON-lines shards (docs/data_format.md, "From RefCOCO").
 
 Each referred COCO instance becomes a mask (its polygons from instances.json) and a box, both captioned with all
 its referring expressions and tagged with its category. The refs pickle (refs(unc).p, refs(umd).p,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert UMG JSON-lines shards (docs/data_format.md; image paths relative to a data root) into WebDataset tar
+r"""Convert UMG JSON-lines shards (docs/data_format.md; image paths relative to a data root) into WebDataset tar
 shards for `UMGWebDataset`: one `<key>.json` (the record) and one `<key>.<image extension>` (the image file's bytes,
 not re-encoded) per image, `--shard-size` images per shard, plus a shard index (`OUT-index.json`, webdataset's wids
 format: each shard's sample count, so the data set knows its epoch length without reading the shards).

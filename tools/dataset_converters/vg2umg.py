@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert Visual Genome 1.2 into UMG JSON-lines shards (docs/data_format.md, "From Visual Genome").
+r"""Convert Visual Genome 1.2 into UMG JSON-lines shards (docs/data_format.md, "From Visual Genome").
 
 - image_data.json          -> image file (VG_100K/ or VG_100K_2/, from each image's url) and size
 - region_descriptions.json -> regions captioned with their phrases

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Export the image and text towers of a UMG-CLIP to ONNX, with a JSON that says how to feed them.
+r"""Export the image and text towers of a UMG-CLIP to ONNX, with a JSON that says how to feed them.
 
 Writes into --out:
     image_encoder.onnx  input `pixels` [batch, 3, height, width] float32, RGB, normalised with CLIP's mean/std (the

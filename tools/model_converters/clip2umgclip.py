@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert published CLIP weights into a UMGCLIP checkpoint.
+r"""Convert published CLIP weights into a UMGCLIP checkpoint.
 
 Reads (detecting the format itself) an OpenAI CLIP state dict or TorchScript archive, an open_clip state dict
 (.pt/.pth/.bin/.safetensors; ViT towers, and the EVA02 towers of open_clip's EVA02-* models), the original EVA-CLIP

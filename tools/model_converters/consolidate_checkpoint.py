@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Turn a sharded checkpoint into the ordinary weights-only checkpoint file that task configs load.
+r"""Turn a sharded checkpoint into the ordinary weights-only checkpoint file that task configs load.
 
 A sharded checkpoint is the directory that FSDP training writes with ``strategy.state_dict_cfg='sharded'`` (the
 E/14 preset's default: `work_dirs/<config>/iter_<N>/`, every rank's shard of the weights and of AdamW's moments in

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Build a search index over a collection of images: each image's global embedding, the embeddings of its
+r"""Build a search index over a collection of images: each image's global embedding, the embeddings of its
 class-agnostic box proposals and of its masks, with the boxes and masks (COCO RLE), in shards with a manifest and
 one FAISS index per level (docs/search.md). An interrupted build resumes where it stopped when run again with the
 same arguments; unreadable images are skipped, counted and named.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Search quality of checkpoints side by side on captioned held-out images (the toy world's val split by default):
+r"""Search quality of checkpoints side by side on captioned held-out images (the toy world's val split by default):
 for each checkpoint and proposal kind, build (or resume) an index over the images without their captions, then
 report region- and mask-level recall@1/5/10 of text -> item search over the whole collection (a hit: an item in an
 image whose region or mask carries the query caption, box IoU >= 0.5 with it) and phrase grounding accuracy (each
