@@ -53,16 +53,27 @@ def test_image_file_embedding_equals_transformers(hf_and_ours, photos):
     assert (ours.encode_image(str(photos / 'coffee.jpg')) - other).abs().max() > 1e-2
 
 
-@pytest.mark.parametrize('size', [32, 35])  # 35: 512x384 -> 46x35, an odd remainder where mmcv's CenterCrop differs
-def test_preprocessing_equals_clip_image_processor(hf_and_ours, photos, size):
+def open_clip_pixels(path, size):
+    """open_clip's test transform (OpenAI's clip.load and EVA-CLIP's too: PIL bicubic resize of the short side,
+    torchvision's centre crop, CLIP's mean/std) of an image file, ``[1, 3, size, size]``."""
+    from open_clip.transform import image_transform
+    return image_transform(size, is_train=False)(Image.open(path))[None]
+
+
+@pytest.mark.parametrize('size', [32, 35])  # 35: 512x384 -> 46x35, an odd remainder (46 - 35 = 11)
+def test_preprocessing_equals_open_clip(hf_and_ours, photos, size):
     _, _, model_cfg, ckpt = hf_and_ours
     from mmengine.dataset import pseudo_collate
     ours = UMGCLIPInferencer(model_cfg, weights=ckpt, device='cpu', image_size=size)
     path = str(photos / 'coffee.jpg')
-    ref = processor(size)(Image.open(path), return_tensors='pt')['pixel_values']
-    pixels = ours.clip.data_preprocessor(pseudo_collate([ours.pipeline(path)]), False)['inputs']
+    pixels = ours.model.data_preprocessor(pseudo_collate([ours.pipeline(ours.load(path))]), False)['inputs']
+    ref = open_clip_pixels(path, size)
     assert pixels.shape == ref.shape == (1, 3, size, size)
     torch.testing.assert_close(pixels, ref, atol=1e-5, rtol=0)
+    # transformers' CLIPImageProcessor rounds the crop's offset down (5, not torchvision's round(5.5) = 6): a pixel
+    # apart from open_clip at 35; at 32 (offset 7) the two agree
+    hf = processor(size)(Image.open(path), return_tensors='pt')['pixel_values']
+    assert ((hf - ref).abs().max() > 0.5) == (size == 35)
 
 
 def test_arrays_pil_folders_and_lists(hf_and_ours, photos):
@@ -133,3 +144,48 @@ def test_bad_input_names_the_fix(hf_and_ours, tmp_path):
         ours.encode_image(np.zeros((40, 50, 3), np.float32))
     with pytest.raises(TypeError, match='neither a umgclip_mm.UMGCLIP nor holds one'):
         UMGCLIPInferencer(torch.nn.Linear(2, 2))
+
+
+def test_one_path_with_the_config_dataset_and_classifier(hf_and_ours, photos, tmp_path):
+    """The inferencer on a ZeroShotClassifier config scores an image as tools/test.py does: the config's data set
+    (CustomDataset, its own test pipeline, at the odd size 35) and the classifier's test_step; the pixels are
+    open_clip's."""
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+
+    from conftest import REPO
+    from umgclip_mm.apis import init_model
+    from umgclip_mm.registry import DATASETS
+    _, _, model_cfg, ckpt = hf_and_ours
+    for cls in ('cat', 'coffee'):
+        (tmp_path / cls).mkdir()
+    Image.open(photos / 'chelsea.jpg').save(tmp_path / 'cat' / 'chelsea.png')
+    Image.open(photos / 'coffee.jpg').save(tmp_path / 'coffee' / 'coffee.png')
+    cfg = Config.fromfile(f'{REPO}/configs/zeroshot/umgclip-vit-b16_zeroshot-cls_custom.py')
+    cfg.model.clip = model_cfg
+    cfg.model.vocab = ['cat|kitten', 'coffee']
+    cfg.model.vocab_encoder.templates = ['a photo of a {}.', 'a {}']
+    size = 35
+    cfg.test_dataloader.dataset.update(data_root=str(tmp_path), classes=['cat', 'coffee'])
+    for step in cfg.test_dataloader.dataset.pipeline:
+        step.update({k: size for k in ('scale', 'crop_size') if k in step})
+    ours = UMGCLIPInferencer(cfg, weights=ckpt, device='cpu')
+    assert ours.class_names() == ['cat', 'coffee']  # the config's vocabulary is the default
+    init_default_scope('mmpretrain')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    classifier = init_model(cfg, ckpt)
+    for i, name in enumerate(('chelsea', 'coffee')):
+        data = pseudo_collate([dataset[i]])
+        ref = classifier.test_step(data)[0].pred_score
+        got = ours(dataset.get_data_info(i)['img_path'], topk=2, draw=False)['predictions'][0]
+        assert got['name'] == name
+        assert [t['label'] for t in got['topk']] == ref.argsort(descending=True).tolist()
+        assert [t['score'] for t in got['topk']] == pytest.approx(ref.sort(descending=True)[0].tolist(), abs=1e-6)
+        pixels = classifier.data_preprocessor(data, False)['inputs']
+        assert pixels.shape == (1, 3, size, size)
+        torch.testing.assert_close(pixels, open_clip_pixels(str(photos / f'{name}.jpg'), size), atol=1e-5, rtol=0)
+    # the embeddings are the classifier's: its image-level logits from encode_image
+    embeds = ours.encode_image(dataset.get_data_info(1)['img_path'])
+    logits = classifier.clip.get_logit_scale() * embeds @ classifier.class_embeds().t()
+    torch.testing.assert_close(logits.softmax(-1)[0], classifier.test_step(pseudo_collate([dataset[1]]))[0].pred_score)

@@ -7,7 +7,7 @@ from .exceptions import (CheckpointError, CheckpointMismatchError, InputError, M
                          UMGCLIPError)
 from .inference import init_model, load_model_weights, prepare_task_config
 
-_INFERENCERS = ('CLIPPreprocess', 'OVDetInferencer', 'OVSegInferencer', 'UMGCLIPInferencer', 'ZeroShotInferencer')
+_INFERENCERS = ('OVDetInferencer', 'OVSegInferencer', 'UMGCLIPInferencer', 'ZeroShotInferencer')
 
 __all__ = [
     'init_model', 'load_model_weights', 'prepare_task_config', 'exceptions', 'UMGCLIPError', 'MissingFileError',
