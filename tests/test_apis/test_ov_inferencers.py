@@ -11,7 +11,7 @@ from conftest import REPO
 from test_tools.test_ov_demos import DETECTION, NAMES, PANOPTIC, SEMSEG, VOCAB, ZEROSHOT, random_checkpoint
 
 from umgclip_mm.apis import (CheckpointMismatchError, InputError, MissingFileError, OVDetInferencer, OVSegInferencer,
-                             TaskError, ZeroShotInferencer)
+                             TaskError, UMGCLIPInferencer, ZeroShotInferencer)
 
 HEAD = {'image', 'height', 'width', 'task', 'model', 'ensemble', 'dtype', 'classes'}
 
@@ -118,6 +118,10 @@ def test_zero_shot_classification_through_the_config_pipeline(files, tmp_path):
     assert sorted(s['name'] for s in pred['scores']) == ['cat', 'dog', 'sky'] and pred['task'] == 'zeroshot'
     assert scores == sorted(scores, reverse=True) and abs(sum(scores) - 1) < 1e-4
     assert pred['pred_class'] == pred['scores'][0]['name']
+    # UMGCLIPInferencer on the same config, checkpoint and image: the same scores (one path, issue 23)
+    same = UMGCLIPInferencer(osp.join(REPO, cls_config), towers)(files['bgr'], vocab=['cat', 'dog', 'sky'], topk=3,
+                                                                 draw=False)['predictions'][0]
+    assert [(t['name'], t['score']) for t in same['topk']] == [(s['name'], s['score']) for s in pred['scores']]
 
 
 def test_bad_models_and_files_are_typed_errors(files, tmp_path):

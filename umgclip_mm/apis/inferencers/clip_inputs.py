@@ -89,3 +89,19 @@ def list_inputs(inputs: InputsType) -> list:
         return [x for item in inputs for x in (list_inputs(item) if isinstance(item, str) and osp.isdir(item)
                                                else [item])]
     return [inputs]
+
+
+def pipeline_after_loading(steps: List[dict], scope: str):
+    """``(Compose of steps[1:], the image decoding backend of steps[0])``: a test pipeline whose loading step
+    (:data:`LOADERS`) the inferencer replaces with :func:`load_image` (mmpretrain's inferencers do the same).
+
+    Raises:
+        InputError: The pipeline does not start with a loading step.
+    """
+    from mmengine.dataset import Compose
+    from mmengine.registry import DefaultScope
+    if str(steps[0].get('type', '')).split('.')[-1] not in LOADERS:
+        raise InputError(f'the test pipeline of the config starts with {steps[0].get("type")}, not one of {LOADERS}: '
+                         f'the inferencer reads images in its place')
+    with DefaultScope.overwrite_default_scope(scope):
+        return Compose(steps[1:]), steps[0].get('imdecode_backend', 'cv2')

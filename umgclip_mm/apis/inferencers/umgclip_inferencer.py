@@ -12,11 +12,10 @@ import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
 from ..exceptions import InputError
-from .clip_inputs import LOADERS, InputsType, clip_test_pipeline, list_inputs, load_image
+from .clip_inputs import InputsType, clip_test_pipeline, list_inputs, load_image, pipeline_after_loading
 from .grounding import GroundingMixin
 
 
@@ -168,13 +167,8 @@ class UMGCLIPInferencer(GroundingMixin, BaseInferencer):
             steps, scope = inference_pipeline(cfg), cfg.get('default_scope', 'umgclip_mm')
         else:
             steps, scope = clip_test_pipeline(self._image_size or self.clip.backbone.img_size[0]), 'mmpretrain'
-        loader = str(steps[0].get('type', '')).split('.')[-1]
-        if loader not in LOADERS:
-            raise InputError(f'the test pipeline of the config starts with {steps[0].get("type")}, not one of '
-                             f'{LOADERS}: the inferencer reads images in its place')
-        self._decode_backend = steps[0].get('imdecode_backend', 'cv2')
-        with DefaultScope.overwrite_default_scope(scope):
-            return Compose(steps[1:])
+        pipeline, self._decode_backend = pipeline_after_loading(steps, scope)
+        return pipeline
 
     def _init_collate(self, cfg):
         """``pseudo_collate`` (the model's data preprocessor stacks the batch)."""

@@ -1,18 +1,19 @@
 """ZeroShotInferencer: zero-shot image classification with any vocabulary through a ZeroShotClassifier config,
 its own registered test pipeline included."""
+import os.path as osp
 from typing import Optional, Union
 
 import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.registry import DefaultScope
 
 from umgclip_mm.visualization import OVDetLocalVisualizer
 
 from ..exceptions import InputError, TaskError
 from ..inference import init_model, model_class
 from ..predict import inference_pipeline
+from .clip_inputs import load_image, pipeline_after_loading
 from .ov_inferencer_mixin import OVInferencerMixin
 
 
@@ -53,9 +54,11 @@ class ZeroShotInferencer(OVInferencerMixin, BaseInferencer):
         return init_model(cfg, weights, device=device)
 
     def _init_pipeline(self, cfg: Config) -> Compose:
-        """The config's test pipeline without annotation loading (its loader reads the image bytes given)."""
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'umgclip_mm')):
-            return Compose(inference_pipeline(cfg))
+        """The config's test pipeline after its loading step (:meth:`preprocess` decodes with its backend), without
+        annotation loading: what :class:`UMGCLIPInferencer` runs."""
+        pipeline, self._decode_backend = pipeline_after_loading(inference_pipeline(cfg),
+                                                                cfg.get('default_scope', 'umgclip_mm'))
+        return pipeline
 
     def _init_visualizer(self, cfg: Config) -> OVDetLocalVisualizer:
         self.visualizer = OVDetLocalVisualizer(name=f'zero_shot_inferencer_{id(self)}')
@@ -66,17 +69,21 @@ class ZeroShotInferencer(OVInferencerMixin, BaseInferencer):
         self.visualizer.set_vocabulary(self.model.test_vocab.names)
 
     def preprocess(self, inputs: list, batch_size: int = 1, **kwargs):
-        """Batches as :meth:`OVInferencerMixin.preprocess`; each image given to the pipeline as PNG bytes."""
-        import cv2
+        """Batches as :meth:`OVInferencerMixin.preprocess`; each image decoded as :class:`UMGCLIPInferencer` does
+        (:func:`load_image`, the config's decoding backend)."""
         for start in range(0, len(inputs), batch_size):
-            chunk = [self._image_and_name(x) for x in inputs[start:start + batch_size]]
-            data = []
-            for rgb, name, path in chunk:
-                png = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
-                item = self.pipeline(dict(img_path=path or name, img_bytes=png))
-                if item is None:
+            chunk, data = [], []
+            for item in inputs[start:start + batch_size]:
+                if isinstance(item, str):
+                    name, path = osp.splitext(osp.basename(item))[0], item
+                else:
+                    rgb, name, path = self._image_and_name(item)  # checked, numbered
+                    item = np.ascontiguousarray(rgb[..., ::-1])
+                loaded = load_image(item, 'bgr', self._decode_backend)
+                chunk.append((loaded['img'][..., ::-1], name, path))
+                data.append(self.pipeline(loaded))
+                if data[-1] is None:
                     raise InputError(f'image {path or name} was dropped by the config\'s test pipeline')
-                data.append(item)
             yield chunk, pseudo_collate(data)
 
     def set_vocabulary(self, texts, stuff_texts=None) -> None:
