@@ -189,3 +189,16 @@ def test_one_path_with_the_config_dataset_and_classifier(hf_and_ours, photos, tm
     embeds = ours.encode_image(dataset.get_data_info(1)['img_path'])
     logits = classifier.clip.get_logit_scale() * embeds @ classifier.class_embeds().t()
     torch.testing.assert_close(logits.softmax(-1)[0], classifier.test_step(pseudo_collate([dataset[1]]))[0].pred_score)
+
+
+def test_default_pipeline_is_the_zero_shot_configs():
+    """A model without its own pipeline gets imagenet_zeroshot.py's (which test_preprocessing_equals_open_clip and
+    the one-path test check against open_clip), at the tower's size."""
+    from mmengine.config import Config
+
+    from conftest import REPO
+    from umgclip_mm.apis.inferencers.clip_inputs import clip_test_pipeline
+    cfg = Config.fromfile(f'{REPO}/configs/_base_/datasets/imagenet_zeroshot.py')
+    assert cfg.test_pipeline == clip_test_pipeline(224)
+    retrieval = Config.fromfile(f'{REPO}/configs/_base_/datasets/coco_retrieval_zeroshot.py').test_pipeline
+    assert [t for t in retrieval if t['type'] != 'CleanCaption'][:3] == clip_test_pipeline(224)[:3]

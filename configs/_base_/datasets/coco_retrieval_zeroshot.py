@@ -6,7 +6,7 @@
 # (CLIP_benchmark's count); text -> image, each caption's one image.
 img_size = 224
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),  # PIL decodes, as CLIP's preprocessing
     dict(type='ResizeEdge', scale=img_size, edge='short', backend='pillow', interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='CleanCaption', keys='text'),
