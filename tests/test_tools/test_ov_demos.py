@@ -94,12 +94,20 @@ def refusal(tool, *args):
     return exc.value.code
 
 
-def test_help():
-    for tool in ('tools/demo/image_demo.py', 'tools/analysis/profile_inference.py'):
-        text = run_tool(tool, '--help').stdout
+def test_help(capsys):
+    """--help of each demo (in this process: their parsers live in the package, which imports torch anyway) and of
+    the profiler (a new interpreter)."""
+    def demo_help(tool):
+        with pytest.raises(SystemExit) as exc:
+            run_in_process(tool, '--help')
+        assert exc.value.code == 0
+        return capsys.readouterr().out
+
+    profiler = run_tool('tools/analysis/profile_inference.py', '--help').stdout
+    for text in (demo_help('tools/demo/image_demo.py'), profiler):
         assert text.startswith('usage:') and 'Examples:' in text and '--texts' in text and '--weights' in text
     for tool in ('tools/demo/ov_semseg.py', 'tools/demo/ov_detection.py', 'tools/demo/ov_panoptic.py'):
-        text = run_tool(tool, '--help').stdout
+        text = demo_help(tool)
         assert text.startswith('usage:') and 'Examples:' in text and '--vocab' in text and '--no-ensemble' in text
 
 
