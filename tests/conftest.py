@@ -25,6 +25,18 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: end-to-end tests of minutes; run with --runslow (make test-all)')
     # every test, and every tool a test runs, caches text embeddings in a throw-away folder, never in ~/.cache
     os.environ['UMGCLIP_CACHE_DIR'] = config._umgclip_cache = tempfile.mkdtemp(prefix='umgclip_cache_')
+    # Under pytest-xdist each worker is a process sharing the machine's cores with the others. Torch's default (one
+    # thread per core in every process, and in every tool a test runs) oversubscribes them, and OpenMP threads that
+    # spin-wait for a descheduled sibling crawl: a quickstart panoptic step took 0.2 s on the idle machine and 2.3 s
+    # beside three test processes. So each worker, and what it runs, gets its share of the cores (one thread of two
+    # cores between two workers). Results are bitwise reproducible at a fixed thread count, and this one is fixed.
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '0'))
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+            os.environ.setdefault(var, share)
+        if 'torch' in sys.modules:  # read by torch when it starts; set here in case a plugin imported it first
+            sys.modules['torch'].set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 
 
 def pytest_unconfigure(config):
@@ -33,9 +45,9 @@ def pytest_unconfigure(config):
 
 
 # Order under --runslow: the other slow tests first, the short ones next, the longest test (the whole quickstart,
-# about 15 minutes alone, using both cores) last. Under pytest-xdist (`make test-all` runs two workers) the
-# single-threaded short tests then share the two cores, and the quickstart runs with the machine to itself: run first,
-# beside them, it took 1610 s instead of 875 s and the whole run was no shorter than one process.
+# whose three task trainings run side by side, one thread each) last. Under pytest-xdist (`make test-all` runs two
+# workers) the short tests then share the two cores, and the quickstart's three trainings get the machine once the
+# other worker runs out of tests (run first, beside everything else, it took 1610 s instead of 875 s).
 LONGEST_LAST = ('test_quickstart_pretraining_then_every_task_family', )
 
 

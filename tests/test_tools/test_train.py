@@ -5,6 +5,7 @@ import json
 import os.path as osp
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -80,80 +81,104 @@ def logged(text, key):
     return float(re.findall(re.escape(key) + r': ([\d.]+)', text)[-1])
 
 
+def last_log(work_dir):
+    """The text of the newest mmengine log in work_dir."""
+    return open(sorted(glob.glob(osp.join(work_dir, '*', '*.log')))[-1]).read()
+
+
+# The quickstart test's processes: one thread each, however pytest runs (alone or in xdist workers), so that its
+# figures are the same run to run (bitwise at a fixed thread count) and its side-by-side chains do not oversubscribe.
+ONE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+
+
+def tested(*args):
+    """tools/test.py's output (stdout and stderr), in one thread."""
+    out = run_tool('tools/test.py', *args, env=ONE_THREAD)
+    return out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_quickstart_pretraining_then_every_task_family(tmp_path):
-    """What `make quickstart` runs (about 15 minutes here): the toy world at its default size; pretraining where
-    every one of the six terms falls and region-text retrieval beats 5x chance; zero-shot mask recognition by
-    class name beats 3x chance; then on the frozen towers the open-vocabulary panoptic model (unseen-class PQ above
-    10 and higher with the out-of-vocabulary branch than without), the semantic segmentor (the same for unseen mIoU),
-    the panoptic model's semantic output, the training-free segmentor, and the detector (unseen box AP50 higher with
-    UMG-CLIP's region score than without)."""
-    root, work, pan = str(tmp_path / 'syn'), str(tmp_path / 'pre'), str(tmp_path / 'pan')
-    run_tool('tools/dataset_converters/make_synthetic.py', root)
+    """What `make quickstart` runs: the toy world at its default size; pretraining where every one of the six terms
+    falls and region-text retrieval beats 5x chance; zero-shot mask recognition by class name beats 3x chance; then
+    on the frozen towers the open-vocabulary panoptic model (unseen-class PQ above 10 and higher with the ensemble
+    than without), the semantic segmentor (the same for unseen mIoU), the panoptic model's semantic output, the
+    training-free segmentor, and the detector (unseen box AP50 higher with the ensemble than without).
+
+    The three task families depend only on the pretraining checkpoint, so they run side by side (one chain of runs
+    each, in threads that wait on the tools' processes): under `make test-all` each process has one thread, and
+    three one-thread chains keep both cores busy where one chain after another would leave one idle."""
+    root, work = str(tmp_path / 'syn'), str(tmp_path / 'pre')
+    run_tool('tools/dataset_converters/make_synthetic.py', root, env=ONE_THREAD)
     data = [f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}']
     run_tool('tools/train.py', 'configs/quickstart/pretrain_synthetic.py', '--work-dir', work, '--cfg-options',
-             *data, timeout=1800)
+             *data, timeout=1800, env=ONE_THREAD)
     rows = scalars(work)
     for key in (f'loss_{lv}_{k}' for lv in ('image', 'region', 'mask') for k in ('caption', 'tag')):
         first = sum(r[key] for r in rows[:2]) / 2
         last = sum(r[key] for r in rows[-2:]) / 2
         assert last < first, (key, first, last)
-    log = open(sorted(glob.glob(osp.join(work, '*', '*.log')))[-1]).read()
+    log = last_log(work)
     region, chance = logged(log, 'retrieval/region_top1'), logged(log, 'retrieval/region_chance')
     assert region > 5 * chance, (region, chance)
-    # zero-shot recognition of the held-out masks by class name (13 classes), as `make quickstart` runs it
-    out = run_tool('tools/test.py', 'configs/quickstart/zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
-                   f'{work}/zeroshot', '--cfg-options', f'test_dataloader.dataset.data_root={root}')
-    mask_top1 = logged(out.stdout + out.stderr, 'zeroshot/mask_top1')
-    assert mask_top1 > 3 * 100 / 13, mask_top1
-
-    ann, seg = f'{root}/annotations/panoptic_val.json', f'{root}/annotations/panoptic_val/'
-    opts = [f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
-            f'test_dataloader.dataset.data_root={root}', f'val_evaluator.ann_file={ann}',
-            f'val_evaluator.seg_prefix={seg}', f'test_evaluator.ann_file={ann}', f'test_evaluator.seg_prefix={seg}',
-            f'model.clip.init_cfg.checkpoint={work}/iter_600.pth']
-    run_tool('tools/train.py', 'configs/quickstart/panoptic_synthetic.py', '--work-dir', pan, '--cfg-options',
-             *opts, timeout=1800)
-    log = open(sorted(glob.glob(osp.join(pan, '*', '*.log')))[-1]).read()
-    unseen_on = logged(log, 'coco_panoptic/PQ_unseen')
-    out = run_tool('tools/test.py', 'configs/quickstart/panoptic_synthetic.py', f'{pan}/iter_1000.pth',
-                   '--work-dir', f'{pan}/off', '--cfg-options', *opts, 'model.ensemble=None')
-    unseen_off = logged(out.stdout + out.stderr, 'coco_panoptic/PQ_unseen')
-    assert unseen_on > 10 and unseen_on > unseen_off, (unseen_on, unseen_off)
-
-    # open-vocabulary semantic segmentation under mmseg's runner: trained (branch on and off), the panoptic
-    # checkpoint's semantic output, and training-free; unseen classes found only with the frozen model's help
-    sem = str(tmp_path / 'sem')
-    sem_opts = [f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')] + [
-        f'model.clip.init_cfg.checkpoint={work}/iter_600.pth']
-    run_tool('tools/train.py', 'configs/quickstart/semseg_synthetic.py', '--work-dir', sem, '--cfg-options',
-             *sem_opts, timeout=1800)
-    log = open(sorted(glob.glob(osp.join(sem, '*', '*.log')))[-1]).read()
-    sem_on = logged(log, 'mIoU_unseen')
-    out = run_tool('tools/test.py', 'configs/quickstart/semseg_synthetic.py', f'{sem}/iter_1000.pth', '--work-dir',
-                   f'{sem}/off', '--cfg-options', *sem_opts, 'model.ensemble=None')
-    sem_off = logged(out.stdout + out.stderr, 'mIoU_unseen')
-    assert sem_on > 10 and sem_on > sem_off, (sem_on, sem_off)
+    pretrained = f'model.clip.init_cfg.checkpoint={work}/iter_600.pth'
     test_opts = [f'test_dataloader.dataset.data_root={root}']
-    out = run_tool('tools/test.py', 'configs/quickstart/panoptic_semantic_synthetic.py', f'{pan}/iter_1000.pth',
-                   '--work-dir', f'{sem}/panoptic', '--cfg-options', *test_opts)
-    assert logged(out.stdout + out.stderr, 'mIoU_unseen') > 10
-    out = run_tool('tools/test.py', 'configs/quickstart/semseg_zeroshot_synthetic.py', f'{work}/iter_600.pth',
-                   '--work-dir', f'{sem}/zeroshot', '--cfg-options', *test_opts)
-    assert logged(out.stdout + out.stderr, 'mIoU') > 100 / 13  # above labelling every pixel with one class
 
-    # open-vocabulary detection under mmdet's runner: unseen box AP50 with UMG-CLIP's region score and without
-    det = str(tmp_path / 'det')
-    ann = f'{root}/annotations/instances_val.json'
-    det_opts = [f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')] + [
-        f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
-        f'model.clip.init_cfg.checkpoint={work}/iter_600.pth']
-    run_tool('tools/train.py', 'configs/quickstart/detection_synthetic.py', '--work-dir', det, '--cfg-options',
-             *det_opts, timeout=1800)
-    log = open(sorted(glob.glob(osp.join(det, '*', '*.log')))[-1]).read()
-    det_on = logged(log, 'coco/novel_ap50')
-    ckpt = sorted(glob.glob(osp.join(det, 'iter_*.pth')))[-1]
-    out = run_tool('tools/test.py', 'configs/quickstart/detection_synthetic.py', ckpt, '--work-dir', f'{det}/off',
-                   '--cfg-options', *det_opts, 'model.ensemble=None')
-    det_off = logged(out.stdout + out.stderr, 'coco/novel_ap50')
-    assert det_on > 0 and det_on > det_off, (det_on, det_off)
+    def zeroshot():
+        """Zero-shot recognition of the held-out masks by class name (13 classes), and the training-free segmentor."""
+        out = tested('configs/quickstart/zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
+                     f'{work}/zeroshot', '--cfg-options', *test_opts)
+        out_seg = tested('configs/quickstart/semseg_zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
+                         f'{work}/semseg_zeroshot', '--cfg-options', *test_opts)
+        return dict(mask_top1=logged(out, 'zeroshot/mask_top1'), zeroshot_miou=logged(out_seg, 'mIoU'))
+
+    def panoptic():
+        """Trained with the ensemble, tested without it, and its semantic output under mmseg's metric."""
+        pan = str(tmp_path / 'pan')
+        ann, seg = f'{root}/annotations/panoptic_val.json', f'{root}/annotations/panoptic_val/'
+        opts = [*(f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')),
+                f'val_evaluator.ann_file={ann}', f'val_evaluator.seg_prefix={seg}', f'test_evaluator.ann_file={ann}',
+                f'test_evaluator.seg_prefix={seg}', pretrained]
+        run_tool('tools/train.py', 'configs/quickstart/panoptic_synthetic.py', '--work-dir', pan, '--cfg-options',
+                 *opts, timeout=2400, env=ONE_THREAD)
+        off = tested('configs/quickstart/panoptic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir', f'{pan}/off',
+                     '--cfg-options', *opts, 'model.ensemble=None')
+        sem = tested('configs/quickstart/panoptic_semantic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir',
+                     f'{pan}/semantic', '--cfg-options', *test_opts)
+        return dict(pq_on=logged(last_log(pan), 'coco_panoptic/PQ_unseen'),
+                    pq_off=logged(off, 'coco_panoptic/PQ_unseen'), panoptic_miou=logged(sem, 'mIoU_unseen'))
+
+    def semseg():
+        """Open-vocabulary semantic segmentation under mmseg's runner, with and without the ensemble."""
+        sem = str(tmp_path / 'sem')
+        opts = [*(f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')), pretrained]
+        run_tool('tools/train.py', 'configs/quickstart/semseg_synthetic.py', '--work-dir', sem, '--cfg-options',
+                 *opts, timeout=2400, env=ONE_THREAD)
+        off = tested('configs/quickstart/semseg_synthetic.py', f'{sem}/iter_1000.pth', '--work-dir', f'{sem}/off',
+                     '--cfg-options', *opts, 'model.ensemble=None')
+        return dict(miou_on=logged(last_log(sem), 'mIoU_unseen'), miou_off=logged(off, 'mIoU_unseen'))
+
+    def detection():
+        """Open-vocabulary detection under mmdet's runner: unseen box AP50 with and without the ensemble."""
+        det = str(tmp_path / 'det')
+        ann = f'{root}/annotations/instances_val.json'
+        opts = [*(f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')),
+                f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}', pretrained]
+        run_tool('tools/train.py', 'configs/quickstart/detection_synthetic.py', '--work-dir', det, '--cfg-options',
+                 *opts, timeout=2400, env=ONE_THREAD)
+        ckpt = sorted(glob.glob(osp.join(det, 'iter_*.pth')))[-1]
+        off = tested('configs/quickstart/detection_synthetic.py', ckpt, '--work-dir', f'{det}/off', '--cfg-options',
+                     *opts, 'model.ensemble=None')
+        return dict(ap50_on=logged(last_log(det), 'coco/novel_ap50'), ap50_off=logged(off, 'coco/novel_ap50'))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(chain) for chain in (panoptic, semseg, detection, zeroshot)]
+        got = {}
+        for future in futures:
+            got.update(future.result())
+    assert got['mask_top1'] > 3 * 100 / 13, got
+    assert got['pq_on'] > 10 and got['pq_on'] > got['pq_off'], got
+    assert got['miou_on'] > 10 and got['miou_on'] > got['miou_off'], got
+    assert got['panoptic_miou'] > 10, got
+    assert got['zeroshot_miou'] > 100 / 13, got  # above labelling every pixel with one class
+    assert got['ap50_on'] > 0 and got['ap50_on'] > got['ap50_off'], got
