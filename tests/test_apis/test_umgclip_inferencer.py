@@ -1,6 +1,6 @@
-"""UMGCLIPInferencer: embeddings of image files equal transformers' CLIPImageProcessor + CLIPModel for the same
-(converted, random) weights; arrays, PIL images, folders and lists in; zero-shot classification to dicts, JSON and
-drawings."""
+"""UMGCLIPInferencer: its pixels are open_clip's test transform's, its embeddings of image files transformers'
+CLIPModel's for the same (converted, random) weights; arrays, PIL images, folders and lists in; zero-shot
+classification to dicts, JSON and drawings, with the scores of the config's data set and ZeroShotClassifier."""
 import json
 import os.path as osp
 
@@ -202,3 +202,13 @@ def test_default_pipeline_is_the_zero_shot_configs():
     assert cfg.test_pipeline == clip_test_pipeline(224)
     retrieval = Config.fromfile(f'{REPO}/configs/_base_/datasets/coco_retrieval_zeroshot.py').test_pipeline
     assert [t for t in retrieval if t['type'] != 'CleanCaption'][:3] == clip_test_pipeline(224)[:3]
+
+
+def test_a_built_tower_takes_the_same_path(hf_and_ours, photos):
+    """A built UMGCLIP is wrapped in a ZeroShotClassifier as its config is: the same embeddings and scores."""
+    _, ours, _, _ = hf_and_ours
+    built = UMGCLIPInferencer(ours.clip, vocab=['cat', 'coffee'])
+    assert type(built.model).__name__ == 'ZeroShotClassifier' and built.clip is ours.clip
+    path = str(photos / 'chelsea.jpg')
+    torch.testing.assert_close(built.encode_image(path), ours.encode_image(path))
+    assert built(path, draw=False)['predictions'] == ours(path, vocab=['cat', 'coffee'], draw=False)['predictions']

@@ -134,8 +134,8 @@ class UMGCLIPInferencer(GroundingMixin, BaseInferencer):
                     vocab_encoder=dict(templates=templates), levels=('image', ))
 
     def _classifier_of(self, model: nn.Module, cfg=None) -> nn.Module:
-        """``model`` if it is a ``ZeroShotClassifier``, else one around its :class:`UMGCLIP` (itself or its
-        ``clip``), sharing the tower's data preprocessor."""
+        """``model`` if it is a ``ZeroShotClassifier`` (set to image level), else one around its :class:`UMGCLIP`
+        (itself or its ``clip``), sharing the tower's data preprocessor and a task model's vocabulary encoder."""
         from umgclip_mm.models import UMGCLIP
         if self._is_classifier(type(model)):
             model.levels = ('image', )
@@ -150,6 +150,8 @@ class UMGCLIPInferencer(GroundingMixin, BaseInferencer):
         from umgclip_mm.registry import MODELS
         classifier = MODELS.build(self._classifier_cfg(dict(type=_given, module=clip)))
         classifier.data_preprocessor = clip.data_preprocessor
+        if self._templates is None and getattr(model, 'vocab_encoder', None) is not None:
+            classifier.vocab_encoder = model.vocab_encoder  # a task model's templates (and cache)
         return classifier.to(next(clip.parameters()).device).eval()
 
     @property
