@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox_overlaps
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -173,3 +174,20 @@ def test_an_images_predictions_do_not_depend_on_its_batch(detector):
     torch.testing.assert_close(beside_other.scores, alone.scores)
     assert torch.equal(beside_other.labels, alone.labels)
     assert len(both[1].pred_instances) > 0 and both[1].batch_input_shape == (64, 96)
+
+
+def test_predicts_under_cpu_bf16_autocast(detector):
+    """`--dtype bf16` on CPU (image_demo.py, profile_inference.py): the tower runs in bfloat16 and the RPN, the RoI
+    head and the ensemble in fp32 (mmcv's nms and roi_align have no bfloat16 CPU kernel), so the boxes come out, in
+    fp32, close to the fp32 run's."""
+    detector.eval()
+    torch.manual_seed(2)
+    image = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        fp32 = detector(image, [sized_sample(64, 64, (64, 64))], mode='predict')[0].pred_instances
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            bf16 = detector(image, [sized_sample(64, 64, (64, 64))], mode='predict')[0].pred_instances
+    assert len(bf16) > 0 and bf16.bboxes.dtype == torch.float32 and bf16.scores.dtype == torch.float32
+    best = int(fp32.scores.argmax())
+    iou = bbox_overlaps(fp32.bboxes[best:best + 1], bf16.bboxes).max()
+    assert float(iou) > 0.5, iou

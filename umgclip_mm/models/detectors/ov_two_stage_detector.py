@@ -3,6 +3,7 @@ import copy
 from functools import partial
 from typing import Dict, Optional
 
+import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.structures import SampleList
@@ -14,6 +15,17 @@ from umgclip_mm.registry import MODELS
 from umgclip_mm.vocabulary import Vocabulary
 
 from ..open_vocab import OpenVocabMixin
+
+
+def _to_fp32(obj):
+    """``obj`` (a tensor, or a dict / list / tuple of them) with its floating-point tensors in fp32."""
+    if isinstance(obj, Tensor):
+        return obj.float() if obj.is_floating_point() else obj
+    if isinstance(obj, dict):
+        return {k: _to_fp32(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_fp32(v) for v in obj)
+    return obj
 
 
 @MODELS.register_module()
@@ -110,15 +122,20 @@ class OVTwoStageDetector(OpenVocabMixin, TwoStageDetector):
         self._switch_vocabulary('test')
         feats = self.clip_features(batch_inputs, with_dense=self.ensemble is not None)
         x = self.pyramid(feats)
-        if batch_data_samples[0].get('proposals', None) is None:
-            rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        else:
-            rpn_results_list = [s.proposals for s in batch_data_samples]
-        if self.ensemble is None:
-            results_list = self.roi_head.predict(x, rpn_results_list, batch_data_samples, rescale=rescale)
-        else:
-            with self.roi_head.ensembling(partial(self.apply_ensemble, feats, 'region')):
+        # Under autocast (`--dtype bf16`) the tower and the neck run in the low dtype, the RPN, the RoI head and the
+        # ensemble's RoIAlign in fp32: mmcv's nms and roi_align have no bfloat16 CPU kernel, and these parts are a
+        # tenth of the detector's time (docs/inference.md). Without autocast this changes nothing.
+        with torch.autocast(batch_inputs.device.type, enabled=False):
+            x, feats = _to_fp32(x), _to_fp32(feats)
+            if batch_data_samples[0].get('proposals', None) is None:
+                rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+            else:
+                rpn_results_list = [s.proposals for s in batch_data_samples]
+            if self.ensemble is None:
                 results_list = self.roi_head.predict(x, rpn_results_list, batch_data_samples, rescale=rescale)
+            else:
+                with self.roi_head.ensembling(partial(self.apply_ensemble, feats, 'region')):
+                    results_list = self.roi_head.predict(x, rpn_results_list, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results_list)
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: Optional[SampleList] = None) -> tuple:
