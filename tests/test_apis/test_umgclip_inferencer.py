@@ -212,3 +212,16 @@ def test_a_built_tower_takes_the_same_path(hf_and_ours, photos):
     path = str(photos / 'chelsea.jpg')
     torch.testing.assert_close(built.encode_image(path), ours.encode_image(path))
     assert built(path, draw=False)['predictions'] == ours(path, vocab=['cat', 'coffee'], draw=False)['predictions']
+
+
+def test_a_task_model_lends_its_tower_and_templates():
+    """A task config (the quickstart's semantic model): its UMG-CLIP in a ZeroShotClassifier with its own prompt
+    templates, not the default ones, and CLIP's pipeline at the tower's size."""
+    from conftest import REPO
+    inferencer = UMGCLIPInferencer(f'{REPO}/configs/quickstart/semseg_synthetic.py', device='cpu')
+    assert type(inferencer.model).__name__ == 'ZeroShotClassifier'
+    assert list(inferencer.vocab_encoder.templates) == ['a {}', 'the {}', '{} in the background']
+    data = inferencer.pipeline(inferencer.load(np.zeros((40, 90, 3), np.uint8)))
+    assert tuple(data['inputs'].shape) == (3, 64, 64)
+    with pytest.raises(ValueError, match='needs a vocabulary'):
+        inferencer(np.zeros((40, 90, 3), np.uint8))
