@@ -99,7 +99,7 @@ def main(argv=None):
         for num_classes in args.classes:
             vocab = [f'class {i}' for i in range(num_classes)]
             for model in models.values():
-                model.set_test_vocabulary(vocab)
+                model.set_vocabulary(vocab)
             runs = {'tower': lambda: tower.forward_features(x, with_dense=False)}
             runs.update({name: (lambda m=m: m.inference(x, [dict(meta) for meta in metas]))
                          for name, m in models.items() if name in args.models})

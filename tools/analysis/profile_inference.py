@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Latency of the open-vocabulary inferencers per image, split by part: load (decoding and the test pipeline),
 preproc (the model's data preprocessor), text (encoding the vocabulary: the first image only, then cached),
-ensemble (the out-of-vocabulary branch: the frozen tower's scores of the masks or boxes), model (the rest of the
+ensemble (the frozen tower's own scores of the masks or boxes, combined with the head's), model (the rest of the
 model: tower, neck, head, post-processing) and draw. With --split-model, model is split further into tower (the
 frozen image tower), neck (the ViT feature pyramid), pixdec/rpn (the pixel decoder, or the RPN's convolutions), head
 (the masked-attention decoder and its predictions, or the RoI head) and post (the rest of the forward: mask-class
