@@ -51,7 +51,9 @@ quickstart-report: install
 		--work-dir work_dirs/quickstart_zeroshot_compare
 	$(PY) tools/search/evaluate_search.py data/synthetic/umg/val.jsonl --config configs/quickstart/pretrain_synthetic.py \
 		--checkpoints work_dirs/quickstart_image_only/iter_600.pth work_dirs/quickstart/iter_600.pth \
-		--names image-only all-terms --work-dir work_dirs/quickstart_search --out work_dirs/quickstart_search/search.json
+		--names image-only all-terms --proposals given grid panoptic --panoptic-config configs/quickstart/panoptic_synthetic.py \
+		--panoptic-checkpoint work_dirs/quickstart_panoptic/iter_1000.pth --work-dir work_dirs/quickstart_search \
+		--out work_dirs/quickstart_search/search.json
 
 # The default suite: unit tests and the fast end-to-end ones (slow ones are marked and skipped).
 test: install
