@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import REPO, load_tool, run_tool
 
 SEMSEG = 'configs/quickstart/semseg_synthetic.py'
 ZEROSHOT = 'configs/quickstart/semseg_zeroshot_synthetic.py'
@@ -67,16 +67,6 @@ def run_refused(*args):
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert 'Traceback' not in proc.stderr, proc.stderr[-4000:]
     return proc.stderr
-
-
-def load_tool(path):
-    """A demo script as a module (its ``main(argv)`` runs in this process: no interpreter start per case)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(osp.splitext(osp.basename(path))[0] + '_under_test',
-                                                  osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_in_process(tool, *args):
