@@ -81,10 +81,32 @@ class FSDPStrategy(MMEngineFSDPStrategy):
         self.allow_world_size_change = allow_world_size_change
 
     def _wrap_model(self, model: torch.nn.Module):
+        if not dist.is_initialized():
+            self._join_one_process_group()
         if not torch.cuda.is_available():
             self.model_wrapper = dict(self.model_wrapper or dict(type='MMFullyShardedDataParallel'),
                                       device_id=torch.device('cpu'))
         return super()._wrap_model(model)
+
+    @staticmethod
+    def _join_one_process_group() -> None:
+        """``tools/train.py`` without a launcher: FSDP needs a process group, so this process starts one of its own
+        (world size 1: nothing sharded, the same run and checkpoints as under ``dist_train.sh CONFIG 1``), where
+        torch would stop with "Default process group has not been initialized"."""
+        import socket
+
+        from mmengine.logging import print_log
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        import os
+        for var, value in (('LOCAL_RANK', '0'), ('RANK', '0'), ('WORLD_SIZE', '1')):  # what torchrun would set
+            os.environ.setdefault(var, value)
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        dist.init_process_group(backend, init_method=f'tcp://127.0.0.1:{port}', rank=0, world_size=1)
+        print_log(f'umgclip_mm.FSDPStrategy: no distributed launch, so one process group of one process ({backend}) '
+                  'was started: nothing is sharded; for several GPUs run tools/dist_train.sh CONFIG NUM_GPUS',
+                  logger='current')
 
     # ------------------------------------------------------------------------------------------------ saving
     def model_state_dict(self) -> dict:
