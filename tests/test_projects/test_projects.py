@@ -146,6 +146,7 @@ def test_pretrained_loads_the_image_tower_of_a_umgclip_checkpoint(tmp_path, tiny
             assert torch.equal(value, tower[key]), key
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_toy_config_trains_and_evaluates_with_tools_train(tmp_path):
     """The toy UPerNet config through tools/train.py on a generated toy world: the image tower of a UMGCLIP
     checkpoint of the quickstart's toy architecture loads through ``pretrained=``, two iterations, mIoU logged."""

@@ -21,6 +21,7 @@ def test_benchmark_tiny():
         assert all(re.search(r'\d+\.\d+x', rows[i]) for i in (1, 2, 4, 5)), out
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_benchmark_pretraining_modes():
     out = run_tool('tools/analysis/benchmark.py', '--what', 'token-reduction', '--arch', 'tiny', '--batch', '2',
                    '--img', '64', '--rounds', '1', '--threads', '1').stdout

@@ -39,6 +39,7 @@ def test_help():
         assert run_tool(tool, '--help').stdout.startswith('usage:')
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_train_then_evaluate_seen_and_unseen(trained):
     root, work = trained
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
@@ -50,6 +51,7 @@ def test_train_then_evaluate_seen_and_unseen(trained):
     assert 'coco_panoptic/PQ_seen' in text or 'PQ_seen' in text
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_demo_writes_overlay_and_segments(trained, tmp_path):
     root, work = trained
     image = glob.glob(osp.join(root, 'images', 'val', '*.png'))[0]

@@ -49,6 +49,7 @@ def test_help_answers_without_importing_torch():
     assert 'Usage' in run_tool('bash', 'tools/dist_train.sh', '--help').stdout
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_train_validate_save_resume_continues(tmp_path, toy_root):
     """Every UMG-CLIP term is logged, retrieval is evaluated, iter_3 is saved with the message hub and loads with
     torch's weights-only default, and --resume continues at iteration 4, not 1."""
@@ -66,6 +67,7 @@ def test_train_validate_save_resume_continues(tmp_path, toy_root):
     assert torch.load(osp.join(work, 'iter_5.pth'), map_location='cpu')['meta']['iter'] == 5
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_dist_train_two_processes(tmp_path, toy_root):
     work = str(tmp_path / 'dist')
     run_tool('bash', 'tools/dist_train.sh', CFG, '2', '--work-dir', work,
@@ -91,7 +93,7 @@ def last_log(work_dir):
 ONE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 
 
-def tested(*args):
+def evaluated(*args):
     """tools/test.py's output (stdout and stderr), in one thread."""
     out = run_tool('tools/test.py', *args, env=ONE_THREAD)
     return out.stdout + out.stderr
@@ -126,9 +128,9 @@ def test_quickstart_pretraining_then_every_task_family(tmp_path):
 
     def zeroshot():
         """Zero-shot recognition of the held-out masks by class name (13 classes), and the training-free segmentor."""
-        out = tested('configs/quickstart/zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
+        out = evaluated('configs/quickstart/zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
                      f'{work}/zeroshot', '--cfg-options', *test_opts)
-        out_seg = tested('configs/quickstart/semseg_zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
+        out_seg = evaluated('configs/quickstart/semseg_zeroshot_synthetic.py', f'{work}/iter_600.pth', '--work-dir',
                          f'{work}/semseg_zeroshot', '--cfg-options', *test_opts)
         return dict(mask_top1=logged(out, 'zeroshot/mask_top1'), zeroshot_miou=logged(out_seg, 'mIoU'))
 
@@ -141,9 +143,9 @@ def test_quickstart_pretraining_then_every_task_family(tmp_path):
                 f'test_evaluator.seg_prefix={seg}', pretrained]
         run_tool('tools/train.py', 'configs/quickstart/panoptic_synthetic.py', '--work-dir', pan, '--cfg-options',
                  *opts, timeout=2400, env=ONE_THREAD)
-        off = tested('configs/quickstart/panoptic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir', f'{pan}/off',
+        off = evaluated('configs/quickstart/panoptic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir', f'{pan}/off',
                      '--cfg-options', *opts, 'model.ensemble=None')
-        sem = tested('configs/quickstart/panoptic_semantic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir',
+        sem = evaluated('configs/quickstart/panoptic_semantic_synthetic.py', f'{pan}/iter_1000.pth', '--work-dir',
                      f'{pan}/semantic', '--cfg-options', *test_opts)
         return dict(pq_on=logged(last_log(pan), 'coco_panoptic/PQ_unseen'),
                     pq_off=logged(off, 'coco_panoptic/PQ_unseen'), panoptic_miou=logged(sem, 'mIoU_unseen'))
@@ -154,7 +156,7 @@ def test_quickstart_pretraining_then_every_task_family(tmp_path):
         opts = [*(f'{k}_dataloader.dataset.data_root={root}' for k in ('train', 'val', 'test')), pretrained]
         run_tool('tools/train.py', 'configs/quickstart/semseg_synthetic.py', '--work-dir', sem, '--cfg-options',
                  *opts, timeout=2400, env=ONE_THREAD)
-        off = tested('configs/quickstart/semseg_synthetic.py', f'{sem}/iter_1000.pth', '--work-dir', f'{sem}/off',
+        off = evaluated('configs/quickstart/semseg_synthetic.py', f'{sem}/iter_1000.pth', '--work-dir', f'{sem}/off',
                      '--cfg-options', *opts, 'model.ensemble=None')
         return dict(miou_on=logged(last_log(sem), 'mIoU_unseen'), miou_off=logged(off, 'mIoU_unseen'))
 
@@ -167,7 +169,7 @@ def test_quickstart_pretraining_then_every_task_family(tmp_path):
         run_tool('tools/train.py', 'configs/quickstart/detection_synthetic.py', '--work-dir', det, '--cfg-options',
                  *opts, timeout=2400, env=ONE_THREAD)
         ckpt = sorted(glob.glob(osp.join(det, 'iter_*.pth')))[-1]
-        off = tested('configs/quickstart/detection_synthetic.py', ckpt, '--work-dir', f'{det}/off', '--cfg-options',
+        off = evaluated('configs/quickstart/detection_synthetic.py', ckpt, '--work-dir', f'{det}/off', '--cfg-options',
                      *opts, 'model.ensemble=None')
         return dict(ap50_on=logged(last_log(det), 'coco/novel_ap50'), ap50_off=logged(off, 'coco/novel_ap50'))
 

@@ -26,6 +26,7 @@ def losses(work):
     return {r['iter']: r['loss'] for f in files for r in map(json.loads, open(f)) if 'loss' in r}
 
 
+@pytest.mark.slow  # trains (make test-all runs it)
 def test_train_from_tar_shards(tmp_path):
     root, work = str(tmp_path / 'syn'), str(tmp_path / 'work')
     toy_shards(root)
