@@ -7,6 +7,7 @@ Examples:
     python tools/dataset_converters/make_synthetic.py data/synthetic
     python tools/train.py configs/quickstart/pretrain_synthetic.py
     python tools/train.py configs/umgclip/panoptic_coco.py --amp --resume
+    python tools/train.py configs/umgclip/umgclip_vit-b16_8xb256-amp-20k_umg41m.py --fp32   # no GPU
     bash tools/dist_train.sh configs/umgclip/panoptic_coco.py 8
 """
 import argparse
@@ -39,7 +40,12 @@ def parse_launch_args(parser: argparse.ArgumentParser, argv: Optional[List[str]]
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = launch_parser(__doc__)
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--amp', action='store_true',
+                           help='automatic mixed precision (AmpOptimWrapper; FSDPAmpOptimWrapper for FSDP configs)')
+    precision.add_argument('--fp32', action='store_true',
+                           help='train an *-amp-* config in float32 (OptimWrapper / FSDPOptimWrapper), e.g. on a '
+                           'CPU, where AmpOptimWrapper refuses to run')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
                         help='resume from CHECKPOINT, or from the latest one in the work dir if no path is given '
                         '(the one before it, with a warning, if the latest is empty or truncated)')

@@ -51,6 +51,24 @@ def test_unknown_glob_is_a_clear_error():
     assert proc.returncode == 2 and 'no config of the plan matches' in proc.stderr
 
 
+def test_amp_presets_train_in_float32_on_a_cpu_with_their_own_wrapper_kind(tmp_path):
+    """The smoke trains the *-amp-* presets as tools/train.py --fp32 does; the FSDP preset keeps its FSDP wrapper
+    (FSDPAmpOptimWrapper, which mmengine's device check refuses on a CPU too, was not recognised as AMP before)."""
+    from conftest import load_tool
+    smoke = load_tool(TOOL)
+    fsdp = osp.join(REPO, 'configs/umgclip/umgclip_eva02-e14_16xb128-fsdp-amp-20k_umg41m.py')
+    if torch.cuda.is_available():
+        pytest.skip('AmpOptimWrapper runs on a GPU: nothing is switched')
+    assert smoke.amp_on_cpu(fsdp)
+    assert not smoke.amp_on_cpu(osp.join(REPO, 'configs/umgclip/panoptic_coco.py'))
+    path = smoke.derived_config('umgclip/umgclip_eva02-e14_16xb128-fsdp-amp-20k_umg41m.py', 'eva02-b16', True,
+                                str(tmp_path))
+    wrapper = Config.fromfile(path).optim_wrapper
+    assert path.endswith('.eva02-b16.fp32.py')
+    assert wrapper.type == 'umgclip_mm.FSDPOptimWrapper' and 'dtype' not in wrapper
+    assert wrapper.clip_grad == dict(max_norm=1.0)
+
+
 @pytest.fixture(scope='module')
 def layouts(tmp_path_factory):
     """WORK_DIR of the smoke with its data written (the layouts, then the converters)."""

@@ -251,13 +251,13 @@ def amp_on_cpu(config_path: str) -> bool:
     import torch
     from mmengine.config import Config
     wrapper = Config.fromfile(config_path).get('optim_wrapper') or {}
-    return str(wrapper.get('type', '')).split('.')[-1] == 'AmpOptimWrapper' and not torch.cuda.is_available()
+    return str(wrapper.get('type', '')).endswith('AmpOptimWrapper') and not torch.cuda.is_available()
 
 
 def derived_config(config: str, tower: Optional[str], fp32: bool, out_dir: str) -> str:
     """The config with its tower pair replaced by the ``tower`` preset (weights' paths kept) and/or, with ``fp32``,
-    its ``AmpOptimWrapper`` replaced by mmengine's ``OptimWrapper`` (same optimizer, clipping and parameter-wise
-    settings), written to ``out_dir``; returns its path."""
+    its ``AmpOptimWrapper`` replaced by mmengine's ``OptimWrapper`` (``FSDPAmpOptimWrapper`` by
+    ``FSDPOptimWrapper``; same optimizer, clipping and parameter-wise settings, as ``tools/train.py --fp32``), written to ``out_dir``; returns its path."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(CONFIGS, config))
     suffix = ''
@@ -267,9 +267,9 @@ def derived_config(config: str, tower: Optional[str], fp32: bool, out_dir: str) 
         holder['backbone'] = dict(preset['backbone'])
         holder['text_encoder'] = dict(preset['text_encoder'])
         suffix += f'.{tower}'
-    if fp32:
-        cfg.optim_wrapper = {k: v for k, v in cfg.optim_wrapper.items() if k not in ('dtype', 'loss_scale')}
-        cfg.optim_wrapper['type'] = 'OptimWrapper'
+    if fp32:  # what tools/train.py --fp32 does
+        from umgclip_mm.apis.launch import set_precision
+        cfg.optim_wrapper = set_precision(cfg.optim_wrapper, amp=False)
         suffix += '.fp32'
     path = osp.join(out_dir, osp.basename(config).replace('.py', f'{suffix}.py'))
     cfg.dump(path)

@@ -33,15 +33,48 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if getattr(args, 'amp', False):
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if getattr(args, 'amp', False) or getattr(args, 'fp32', False):
+        cfg.optim_wrapper = set_precision(cfg.optim_wrapper, amp=bool(getattr(args, 'amp', False)))
     resume = getattr(args, 'resume', None)
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume:
         cfg.resume, cfg.load_from = True, resume
     return cfg
+
+
+# Each optimizer wrapper and its counterpart in the other precision: the FSDP ones keep their global-norm clipping and
+# sharded gradient scaler (a plain AmpOptimWrapper in place of FSDPAmpOptimWrapper would clip each rank's shard alone).
+_AMP_OF = {'OptimWrapper': 'AmpOptimWrapper', 'umgclip_mm.FSDPOptimWrapper': 'umgclip_mm.FSDPAmpOptimWrapper'}
+_FP32_OF = {amp: fp32 for fp32, amp in _AMP_OF.items()}
+
+
+def set_precision(optim_wrapper: dict, amp: bool) -> dict:
+    """``optim_wrapper`` with automatic mixed precision switched on (``tools/train.py --amp``) or off (``--fp32``,
+    for the ``*-amp-*`` presets on a machine without a GPU, where ``AmpOptimWrapper`` refuses to run).
+
+    ``OptimWrapper`` <-> ``AmpOptimWrapper`` and ``FSDPOptimWrapper`` <-> ``FSDPAmpOptimWrapper`` (with or without
+    the ``umgclip_mm.`` scope); the optimizer, clipping, accumulation and parameter-wise settings are kept. Off drops
+    ``dtype`` and ``loss_scale``; on adds ``loss_scale='dynamic'`` unless set. A wrapper already in the asked
+    precision is returned unchanged; one of another type is refused by name, since which of its arguments belong to
+    the precision is not known here.
+    """
+    wrapper = dict(optim_wrapper)
+    kind = str(wrapper.get('type', 'OptimWrapper'))
+    scoped = kind if '.' in kind or not kind.startswith('FSDP') else f'umgclip_mm.{kind}'
+    table, other = (_AMP_OF, _FP32_OF) if amp else (_FP32_OF, _AMP_OF)
+    if scoped in other:
+        return wrapper
+    if scoped not in table:
+        raise ValueError(f'optim_wrapper.type={kind!r}: --{"amp" if amp else "fp32"} switches only '
+                         f'{sorted(set(_AMP_OF) | set(_FP32_OF))}; set the precision in the config instead')
+    wrapper['type'] = table[scoped]
+    if amp:
+        wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        wrapper.pop('dtype', None)
+        wrapper.pop('loss_scale', None)
+    return wrapper
 
 
 def local_checkpoints(cfg: Config, skip_init_cfg: bool = False) -> List[Tuple[str, str]]:
