@@ -20,7 +20,7 @@ test_dataloader = dict(
     dataset=dict(type='umgclip_mm.UMGRetrievalDataset', data_root='data/synthetic', ann_files='umg/val.jsonl',
                  max_captions=1, pipeline=test_pipeline, test_mode=True),
     sampler=dict(type='SequentialSampler', subsample_type='sequential'))
-test_evaluator = dict(type='RetrievalRecall', topk=(1, 5, 10))
+test_evaluator = dict(type='umgclip_mm.GalleryRetrievalRecall', topk=(1, 5, 10))
 test_cfg = dict(type='RetrievalTestLoop')
 train_dataloader = None
 train_cfg = None
