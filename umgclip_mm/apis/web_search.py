@@ -57,9 +57,10 @@ class WebSearch:
                  device: str = 'cpu', max_side: int = MAX_SIDE):
         self.index_dir = index_dir or osp.join(REPO, DEFAULT_SEARCH_INDEX)
         self.index_default = index_dir is None
-        self.model_default = model is None and self._manifest_model() is None  # the quickstart's pretraining
+        recorded = self._manifest_model() if model is None else None
+        self.model_default = model is None and recorded is None  # the quickstart's pretraining
         if model is None:
-            model = self._manifest_model() or tuple(osp.join(REPO, p) for p in DEFAULT_SEARCH_MODEL)
+            model = recorded or tuple(osp.join(REPO, p) for p in DEFAULT_SEARCH_MODEL)
         self.config, self.checkpoint = model
         self.device, self.max_side = device, max_side
         self._inferencer = self._index = None
