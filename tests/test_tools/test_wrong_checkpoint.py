@@ -71,6 +71,18 @@ def test_task_checkpoint_without_the_configs_head(toy, tmp_path):
     with pytest.raises(CheckpointMismatchError, match=r'(?s)no weights for the model\'s decode_head.*'
                                                       r'of OVTwoStageDetector \(detection\) trained with another'):
         load_into(models['task'], other)
+    # on purpose (another task model's towers and all but its head): allow_partial_load=True loads what fits
+    models['task'].clip.logit_scale.data.fill_(0)
+    runner = SimpleNamespace(model=models['task'], cfg=Config(dict(load_from=other, allow_partial_load=True)))
+    with refuse_unfit_checkpoint(runner):
+        load_checkpoint(models['task'], other, map_location='cpu')
+    assert torch.equal(models['task'].clip.logit_scale, state['clip.logit_scale'])
+
+
+def test_the_message_names_the_escape_hatch(toy):
+    models, towers, _ = toy
+    with pytest.raises(CheckpointMismatchError, match=r'on purpose: --cfg-options allow_partial_load=True'):
+        load_into(models['task'], towers)
 
 
 def test_test_py_exits_with_the_message(toy, tmp_path):

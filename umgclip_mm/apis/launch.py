@@ -137,9 +137,13 @@ def refuse_unfit_checkpoint(runner) -> Iterator[None]:
 
     A load-state-dict post-hook on the model (mmengine's ``load_state_dict`` runs it with the missing keys), removed
     when the block ends; a model the runner has not built yet (mmengine's ``FlexibleRunner``) is not checked.
+    A deliberate partial load (a detector started from a panoptic model's towers and pixel decoder, say) sets
+    ``allow_partial_load=True`` in the config (``--cfg-options allow_partial_load=True``): the check is then off
+    and the log says so, and mmengine's warning lists the missing keys as before.
 
     Args:
-        runner (mmengine.runner.Runner): The built runner; its ``cfg.load_from`` names the checkpoint.
+        runner (mmengine.runner.Runner): The built runner; its ``cfg.load_from`` names the checkpoint, its
+            ``cfg.allow_partial_load`` turns the check off.
     """
     import torch
     from mmengine.model import is_model_wrapper
@@ -152,6 +156,12 @@ def refuse_unfit_checkpoint(runner) -> Iterator[None]:
         yield
         return
     checkpoint = str(runner.cfg.get('load_from') or 'the checkpoint')
+    if runner.cfg.get('allow_partial_load'):
+        from mmengine.logging import print_log
+        print_log('allow_partial_load=True: a checkpoint that leaves parts of the model at their initial weights is '
+                  'loaded as it is (mmengine lists the missing keys)', logger='current')
+        yield
+        return
 
     def check(module, incompatible) -> None:
         parts = unfilled_parts(module, incompatible.missing_keys)
@@ -167,7 +177,8 @@ def refuse_unfit_checkpoint(runner) -> Iterator[None]:
             return
         raise CheckpointMismatchError(f'{checkpoint} does not fit the model of the config '
                                       f'({type(module).__name__}): {what}, so they would stay random.\n'
-                                      + mismatch_hint(module, state, checkpoint))
+                                      + mismatch_hint(module, state, checkpoint)
+                                      + '\n(To load it as it is on purpose: --cfg-options allow_partial_load=True)')
 
     handle = model.register_load_state_dict_post_hook(check)
     try:
