@@ -2,5 +2,5 @@
 # ADE20K panoptic: the paper's 29.1 PQ setting.
 _base_ = './ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco2ade20k-panoptic.py'
 
-model = dict(clip=dict(backbone=dict(_delete_=True, **_base_.umgclip_eva02_l14.backbone),
+model = dict(clip=dict(backbone=dict(_delete_=True, **_base_.umgclip_eva02_l14.backbone, feature_stride=16),
                        text_encoder=_base_.umgclip_eva02_l14.text_encoder))

@@ -39,6 +39,26 @@ def test_config_builds(path):
         HOOKS.build(hook)
 
 
+def test_task_models_on_14_px_towers_read_them_at_stride_16():
+    """Detection and segmentation heads are built for a 16 px grid (the pyramid necks' strides 4..32, RoIAlign's and
+    the anchors' fixed scales; images padded to multiples of 32): every task config on a 14 px tower sets the
+    tower's feature_stride=16 (the F-VLM EVA02-L/14 config stopped at true size with timm's 'Input height (800)
+    should be divisible by patch size (14)', and would have read its pyramid at strides 3.5..28 as 4..32)."""
+    checked = []
+    for path in CONFIGS:
+        if '_base_' in path or '/quickstart/' in path:
+            continue
+        model = Config.fromfile(path).get('model') or {}
+        if 'clip' not in model or 'ZeroShot' in str(model.get('type')):
+            continue
+        backbone = model['clip']['backbone']
+        patch = backbone.get('patch_size') or (14 if 'patch14' in str(backbone.get('arch')) else 16)
+        if patch != 16:
+            assert backbone.get('feature_stride') == 16, f'{rel(path)}: a {patch} px tower without feature_stride=16'
+            checked.append(path)
+    assert len(checked) >= 12  # F-VLM EVA02-L/14 x2, Mask2Former ViT-L/14, EVA02-L/14 and its transfers, E/14 x2
+
+
 def test_tower_presets_are_the_published_architectures():
     """Parameter counts of OpenAI's CLIP image towers; every preset builds."""
     towers = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models', 'umgclip_towers.py'))

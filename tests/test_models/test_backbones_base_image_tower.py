@@ -76,3 +76,51 @@ def test_checkpointing_frozen_and_dense_mode():
     assert not frozen.training and not any(p.requires_grad for p in frozen.parameters())
     with pytest.raises(ValueError, match="TinyTower: dense_mode must be one of \\('plain',\\)"):
         TinyTower(dense_mode='value')
+
+
+def test_sides_off_the_patch_grid_are_padded_and_feature_stride_resizes():
+    """Sides that are not multiples of the patch size are padded at the bottom/right (timm's EVA02 embedding refused
+    them: 'Input height (800) should be divisible by patch size (14)'); feature_stride resizes the input so that a
+    grid cell is feature_stride pixels (the 14 px task configs set 16: the heads' strides)."""
+    tower = TinyTower().eval()
+    x = torch.randn(1, 3, 20, 33)
+    out = tower.forward_features(x)
+    assert out['grid'] == (3, 5)  # ceil(20 / 8), ceil(33 / 8): every pixel seen
+    padded = torch.zeros(1, 3, 24, 40)
+    padded[..., :20, :33] = x  # zeros: the mean colour once normalised
+    assert torch.equal(tower.forward_features(padded)['dense_tokens'], out['dense_tokens'])
+
+    strided = TinyTower(feature_stride=16).eval()
+    strided.load_state_dict(tower.state_dict())
+    y = torch.randn(1, 3, 32, 48)
+    out = strided.forward_features(y)
+    assert out['grid'] == (2, 3) and strided.feature_stride == 16 and tower.feature_stride == 8
+    half = torch.nn.functional.interpolate(y, size=(16, 24), mode='bilinear', align_corners=False, antialias=True)
+    assert torch.allclose(tower.forward_features(half)['dense_tokens'], out['dense_tokens'], atol=1e-6)
+    with pytest.raises(ValueError, match=r'input of 40x48 px; with feature_stride=16 \(patch size 8\) its sides must '
+                                         r'be multiples of 16'):
+        strided.forward_features(torch.randn(1, 3, 40, 48))
+    with pytest.raises(ValueError, match='feature_stride must be a positive integer'):
+        TinyTower(feature_stride=0.5)
+
+
+def test_region_pooling_reads_boxes_at_the_feature_stride(monkeypatch):
+    """UMGCLIP.pool hands the region pooler the tower's feature_stride (input pixels per grid cell), not the patch
+    size: with feature_stride=16 on a 14 px tower a box at pixel 32 is grid cell 2, where 32 / 14 would miss it."""
+    from mmengine.registry import init_default_scope
+
+    from umgclip_mm.registry import MODELS
+    init_default_scope('umgclip_mm')
+    clip = MODELS.build(dict(
+        type='umgclip_mm.UMGCLIP',
+        backbone=dict(type='umgclip_mm.UMGCLIPViT', img_size=28, patch_size=14, embed_dims=32, num_layers=1,
+                      num_heads=2, output_dims=16, feature_stride=16),
+        text_encoder=dict(type='umgclip_mm.UMGCLIPTextEncoder', context_length=8, embed_dims=32,
+                          num_layers=1, num_heads=2, output_dims=16)))
+    seen = []
+    real = clip.region_pooler.forward
+    monkeypatch.setattr(clip.region_pooler, 'forward', lambda *a, **k: seen.append(a[2]) or real(*a, **k))
+    feats = clip.forward_features(torch.randn(1, 3, 64, 48))
+    assert feats['grid'] == (4, 3)
+    clip.pool('region', feats, [torch.tensor([[0., 0., 32., 32.]])])
+    assert seen == [16]

@@ -9,7 +9,7 @@ model = dict(
     clip=_base_.umgclip_vitb16,
     # CLIP's normalisation; semantic maps padded with 255
     data_preprocessor=dict(_base_.clip_det_preprocessor, mask_pad_value=0, pad_seg=True, seg_pad_value=255),
-    # 16 px patches: strides 4..32; at 14 px patches the pyramid is at strides 3.5..28 (the decoder is stride-free)
+    # 16 px patches: strides 4..32 (the L/14 and E/14 configs set the tower's feature_stride=16 for the same strides)
     neck=dict(type='mmseg.MultiLevelNeck', out_channels=256, scales=[4, 2, 1, 0.5]),
     panoptic_head=_base_.ov_mask2former_head,
     panoptic_fusion_head=dict(type='umgclip_mm.OVMaskFormerFusionHead', loss_panoptic=None, init_cfg=None),

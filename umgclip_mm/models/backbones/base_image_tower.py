@@ -3,6 +3,7 @@ import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmdet.utils import OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
@@ -71,6 +72,15 @@ class BaseImageTower(BaseModule):
         frozen (bool): Freeze every parameter and keep the tower in eval mode.
         pretrained (str, optional): mmseg's backbone argument; see :func:`pretrained_init_cfg`.
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``.
+        feature_stride (int, optional): Input pixels per cell of the output grid. None: the patch size; an image
+            whose sides are not multiples of it is padded at the bottom and right (with zeros, CLIP's mean colour
+            once normalised) up to the next multiple, so every pixel is seen and a box's pixel coordinates over
+            the patch size are its grid coordinates. A value other than the patch size resizes the input by
+            ``patch_size / feature_stride`` first (sides must be multiples of ``feature_stride``): the task configs
+            on 14 px towers set 16, so that their feature maps are at the strides the detection and segmentation
+            heads are built for (4 to 32 from the pyramid necks; RoIAlign's and the anchors' scales are fixed per
+            level) and an image padded to a multiple of 32 fits any tower, as EVA-02's own detectors run their
+            14 px towers with 16 px patches (here without touching the frozen weights).
     """
 
     dense_modes: Tuple[str, ...] = ('plain', )
@@ -87,8 +97,13 @@ class BaseImageTower(BaseModule):
                  with_cp: bool = False,
                  frozen: bool = False,
                  pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None):
+                 init_cfg: OptMultiConfig = None,
+                 feature_stride: Optional[int] = None):
         super().__init__(pretrained_init_cfg(type(self).__name__, pretrained, init_cfg))
+        if feature_stride is not None and (int(feature_stride) != feature_stride or feature_stride < 1):
+            raise ValueError(f'{type(self).__name__}: feature_stride must be a positive integer (input pixels per '
+                             f'grid cell), got {feature_stride!r}')
+        self.feature_stride = int(feature_stride or patch_size)
         if dense_mode not in self.dense_modes:
             raise ValueError(f'{type(self).__name__}: dense_mode must be one of {self.dense_modes}, '
                              f'got {dense_mode!r}')
@@ -115,6 +130,23 @@ class BaseImageTower(BaseModule):
     def train(self, mode: bool = True) -> 'BaseImageTower':
         """Set train mode, except that a frozen tower stays in eval mode."""
         return super().train(mode and not self.frozen)
+
+    def fit_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Images ``[B, 3, H, W]`` as the patch embedding takes them (see ``feature_stride``): resized by
+        ``patch_size / feature_stride``, or padded at the bottom and right to multiples of the patch size; the
+        output grid is then ``ceil(H / feature_stride) x ceil(W / feature_stride)``."""
+        h, w = x.shape[-2:]
+        p, s = self.patch_size, self.feature_stride
+        if s != p:
+            if h % s or w % s:
+                raise ValueError(f'{type(self).__name__}: an input of {h}x{w} px; with feature_stride={s} (patch size '
+                                 f'{p}) its sides must be multiples of {s}: pad the images (the data preprocessor\'s '
+                                 f'pad_size_divisor / size_divisor) to a multiple of {s}')
+            return F.interpolate(x, size=(h // s * p, w // s * p), mode='bilinear', align_corners=False,
+                                 antialias=s > p)
+        if h % p or w % p:
+            x = F.pad(x, (0, -w % p, 0, -h % p))
+        return x
 
     def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Grid, Optional[torch.Tensor]]:
         """Images ``[B, 3, H, W]`` to the input of the first block.
@@ -174,7 +206,7 @@ class BaseImageTower(BaseModule):
             ``dense_proj`` ``[B, D, h, w]`` (dense features in the joint space, not normalised) and ``valid``
             (``[B, 1, h, w]`` float, 0 where token reduction dropped a patch; None without reduction).
         """
-        x, grid, pos = self.embed(x)
+        x, grid, pos = self.embed(self.fit_input(x))
         p = self.num_prefix_tokens
         info, attn_mask = None, None
         if self.token_reduction and self.training:

@@ -45,6 +45,8 @@ class EVA02CLIPViT(BaseImageTower):
         frozen (bool): Freeze every parameter and keep the tower in eval mode.
         pretrained (str, optional): mmseg's backbone argument, see :class:`BaseImageTower`.
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=...)``.
+        feature_stride (int, optional): Input pixels per output grid cell; see :class:`BaseImageTower` (timm's
+            patch embedding refuses sides that are not multiples of the patch size: they are padded here).
         **kwargs: Overrides of the ``Eva`` arguments (e.g. ``drop_path_rate``).
     """
 
@@ -59,6 +61,7 @@ class EVA02CLIPViT(BaseImageTower):
                  frozen: bool = False,
                  pretrained: Optional[str] = None,
                  init_cfg: OptMultiConfig = None,
+                 feature_stride: Optional[int] = None,
                  **kwargs):
         from timm.models.eva import Eva
         if isinstance(arch, str):
@@ -67,7 +70,7 @@ class EVA02CLIPViT(BaseImageTower):
             arch = EVA02_ARCHS[arch]
         args = dict(arch, **kwargs)
         super().__init__(args['patch_size'], args['embed_dim'], args['depth'], output_dims, out_indices, dense_mode,
-                         token_reduction, with_cp, frozen, pretrained, init_cfg)
+                         token_reduction, with_cp, frozen, pretrained, init_cfg, feature_stride=feature_stride)
         self.trunk = Eva(img_size=img_size, num_classes=output_dims, global_pool='token', dynamic_img_size=True,
                          **args)
         self.num_prefix_tokens = self.trunk.num_prefix_tokens  # the class token (and register tokens, if any)

@@ -38,6 +38,7 @@ class UMGCLIPViT(BaseImageTower):
         frozen (bool): Freeze every parameter and keep the tower in eval mode.
         pretrained (str, optional): mmseg's backbone argument, see :class:`BaseImageTower`.
         init_cfg (dict, optional): Initialisation, e.g. ``dict(type='Pretrained', checkpoint=..., prefix=...)``.
+        feature_stride (int, optional): Input pixels per output grid cell; see :class:`BaseImageTower`.
     """
 
     dense_modes = ('plain', 'value')
@@ -58,9 +59,10 @@ class UMGCLIPViT(BaseImageTower):
                  with_cp: bool = False,
                  frozen: bool = False,
                  pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None):
+                 init_cfg: OptMultiConfig = None,
+                 feature_stride: Optional[int] = None):
         super().__init__(patch_size, embed_dims, num_layers, output_dims, out_indices, dense_mode, token_reduction,
-                         with_cp, frozen, pretrained, init_cfg)
+                         with_cp, frozen, pretrained, init_cfg, feature_stride=feature_stride)
         self.img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         self.grid_size = (self.img_size[0] // patch_size, self.img_size[1] // patch_size)
         self.patch_embed = nn.Conv2d(3, embed_dims, patch_size, patch_size, bias=False)

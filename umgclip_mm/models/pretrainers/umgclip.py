@@ -154,7 +154,7 @@ class UMGCLIP(BaseModel):
         empty = tokens.new_zeros((0, 4) if level == 'region' else (0, 1, 1))
         items = [empty if x is None else x.to(tokens.device) for x in items]
         if level == 'region':
-            pooled, cover = self.region_pooler(tokens, items, self.backbone.patch_size, feats['valid'])
+            pooled, cover = self.region_pooler(tokens, items, self.backbone.feature_stride, feats['valid'])
         else:
             pooled, cover = self.mask_pooler(tokens, items, feats['valid'])
         return F.normalize(self.backbone.project(pooled), dim=-1), cover > 0
