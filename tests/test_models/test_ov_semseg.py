@@ -161,6 +161,22 @@ def test_zero_shot_segmentor_equals_direct_computation(zero_shot):
     assert torch.equal(out[1].pred_sem_seg.data[0], want[1].argmax(0))
 
 
+def test_zero_shot_segmentor_on_sides_off_the_patch_grid(zero_shot):
+    """An input whose sides are not multiples of the patch size: the tower pads it, and the score maps are resized to
+    the pixels the grid covers and cropped, so pixel (y, x) reads the cell over it (not a map stretched onto it)."""
+    p = zero_shot.clip.backbone.patch_size
+    inputs = torch.randn(1, 3, 2 * p + 3, 3 * p + 5)
+    with torch.no_grad():
+        tensor = zero_shot(inputs, None, mode='tensor')
+        text = zero_shot.clip.encode_text([f'a {c}' for c in TEST_CLASSES])
+        padded = F.pad(inputs, (0, p - 5, 0, p - 3))
+        logits = zero_shot.clip.get_logit_scale() * torch.einsum('bdhw,cd->bchw', zero_shot.clip.encode_dense(padded),
+                                                                 text)
+        want = F.interpolate(logits, size=padded.shape[-2:], mode='bilinear', align_corners=False)
+    assert tensor.shape[-2:] == inputs.shape[-2:] and logits.shape[-2:] == (3, 4)
+    assert torch.allclose(tensor, want[..., :2 * p + 3, :3 * p + 5], atol=1e-5)
+
+
 def test_zero_shot_segmentor_has_nothing_to_train(zero_shot):
     with pytest.raises(RuntimeError, match='nothing to train'):
         zero_shot.loss(torch.randn(1, 3, 32, 32), seg_samples(1))

@@ -58,12 +58,16 @@ class ZeroShotSegmentor(OVSegmentorMixin, EncoderDecoder):
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Scaled cosine similarities ``[B, C, H, W]`` of the dense embeddings to the class embeddings, resized
-        (bilinear) to the input size."""
+        (bilinear) to the pixels the grid covers, then cropped to the input (the tower pads sides that are not
+        multiples of its patch size, so the grid may cover a few pixels more)."""
         class_embeds = self._switch_vocabulary('test')
         with torch.no_grad():
             dense = self.clip.encode_dense(inputs)
             logits = torch.einsum('bdhw,cd->bchw', dense, class_embeds.to(dense)) * self.clip.get_logit_scale()
-        return F.interpolate(logits, size=inputs.shape[2:], mode='bilinear', align_corners=self.align_corners)
+        stride = self.clip.backbone.feature_stride
+        covered = (logits.shape[-2] * stride, logits.shape[-1] * stride)
+        logits = F.interpolate(logits, size=covered, mode='bilinear', align_corners=self.align_corners)
+        return logits[..., :inputs.shape[-2], :inputs.shape[-1]]
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         """``tensor`` mode: the score maps of :meth:`encode_decode`."""
