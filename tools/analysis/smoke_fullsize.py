@@ -257,7 +257,8 @@ def amp_on_cpu(config_path: str) -> bool:
 def derived_config(config: str, tower: Optional[str], fp32: bool, out_dir: str) -> str:
     """The config with its tower pair replaced by the ``tower`` preset (weights' paths kept) and/or, with ``fp32``,
     its ``AmpOptimWrapper`` replaced by mmengine's ``OptimWrapper`` (``FSDPAmpOptimWrapper`` by
-    ``FSDPOptimWrapper``; same optimizer, clipping and parameter-wise settings, as ``tools/train.py --fp32``), written to ``out_dir``; returns its path."""
+    ``FSDPOptimWrapper``; same optimizer, clipping and parameter-wise settings, as ``tools/train.py --fp32``),
+    written to ``out_dir``; returns its path."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(CONFIGS, config))
     suffix = ''

@@ -5,5 +5,5 @@ from .ov_iou_metric import OVIoUMetric
 from .vocabulary_accuracy import VocabularyAccuracy
 from .zero_shot_recognition_metric import ZeroShotRecognitionMetric
 
-__all__ = ['GalleryRetrievalRecall', 'MultiGranularityRetrievalMetric', 'OVCocoPanopticMetric', 'OVIoUMetric', 'VocabularyAccuracy',
-           'ZeroShotRecognitionMetric']
+__all__ = ['GalleryRetrievalRecall', 'MultiGranularityRetrievalMetric', 'OVCocoPanopticMetric', 'OVIoUMetric',
+           'VocabularyAccuracy', 'ZeroShotRecognitionMetric']
