@@ -74,12 +74,13 @@ def test_tower_presets_are_the_published_architectures():
 
 
 def test_variants_switch_the_tower():
-    """A variant inherits its sibling and changes the tower pair (and its checkpoint) only."""
+    """A variant inherits its sibling and changes the tower pair (and its checkpoint) only; on a 14 px tower the
+    task model also reads it at stride 16 (test_task_models_on_14_px_towers_read_them_at_stride_16)."""
     folder = osp.join(REPO, 'configs', 'ov_mask2former')
     b16 = Config.fromfile(osp.join(folder, 'ov-mask2former_umgclip-vit-b16_8xb2-lsj-50e_coco-panoptic.py'))
     e14 = Config.fromfile(osp.join(folder, 'ov-mask2former_umgclip-eva02-e14_8xb2-lsj-50e_coco-panoptic.py'))
     towers = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models', 'umgclip_towers.py'))
-    assert dict(e14.model.clip.backbone) == dict(towers.umgclip_eva02_e14.backbone)
+    assert dict(e14.model.clip.backbone) == dict(towers.umgclip_eva02_e14.backbone, feature_stride=16)
     assert dict(e14.model.clip.text_encoder) == dict(towers.umgclip_eva02_e14.text_encoder)
     assert e14.model.clip.init_cfg.checkpoint == 'checkpoints/umgclip_eva02-e14_umg41m.pth'
     for key in ('neck', 'panoptic_head', 'train_cfg', 'test_cfg', 'ensemble', 'vocab_encoder'):
