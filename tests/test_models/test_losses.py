@@ -97,6 +97,7 @@ def _worker(rank, world, port, out_dir, split):
     dist.destroy_process_group()
 
 
+@pytest.mark.slow  # a process group of two started three times (about 8 s each): make test-all
 @pytest.mark.parametrize('split', [4, 3, 0])  # even halves, uneven, and a rank without any row
 def test_two_processes_equal_one_process(tmp_path, split):
     linear, x, y, tags, targets = _setup()

@@ -29,6 +29,7 @@ def test_help_and_missing_arguments(script):
     assert 'Usage: ' in proc.stdout and proc.stdout.strip().endswith('rc=2')
 
 
+@pytest.mark.slow  # two processes started by torchrun, each building the model: end to end (make test-all)
 def test_dist_test_evaluates_with_two_processes(tmp_path):
     """A checkpoint of the toy pretraining model is evaluated by two processes (gloo on CPU); the retrieval metric
     is computed over the whole validation set, gathered from both ranks."""
